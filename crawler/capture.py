@@ -1,0 +1,160 @@
+"""From a fetched page and its extraction to the archive's records (pure).
+
+This is where a fetch is interpreted: which URL names the article, which outlet it belongs
+to, whether the response is an article at all, and what the error says in plain words.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from crawler.extract import Extraction
+from crawler.extract.urls import (
+    BadURLError,
+    canonical_url,
+    cross_outlet_canonical,
+    normalise_url,
+    outlet_domain,
+)
+from crawler.items import FetchedPage
+from storage.ingest import ExtractedVersion, FetchRecord
+from storage.versioning import VersionContent
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def http_error_text(status: int) -> str:
+    """'HTTP 503 Service Unavailable' (the phrase omitted for codes outside the standard)."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def is_html_content_type(content_type: str | None) -> bool:
+    """Missing is allowed (the bytes are sniffed later); anything else must be HTML."""
+    if not content_type:
+        return True
+    return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+
+
+def needs_extraction(page: FetchedPage) -> bool:
+    """A 200 with an HTML body whose payload differs from the previous capture's."""
+    return (
+        page.failure is None
+        and page.status == 200
+        and bool(page.body)
+        and is_html_content_type(page.content_type)
+        and page.payload_digest != page.previous_digest
+    )
+
+
+def response_problem(page: FetchedPage) -> str | None:
+    """Why a response that arrived is not an article, or None when it may be one."""
+    if page.failure is not None or page.status is None:
+        return None
+    if page.status in (304, 404, 410):
+        return None
+    if page.status != 200:
+        return http_error_text(page.status)
+    if not page.body:
+        return "empty response (HTTP 200 with no content)"
+    if not is_html_content_type(page.content_type):
+        return f"not an HTML page: {page.content_type.split(';', 1)[0].strip()}"
+    return None
+
+
+def _safe_normalise(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return normalise_url(url)
+    except BadURLError:
+        return None
+
+
+def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecord:
+    requested = _safe_normalise(page.requested_url) or page.requested_url
+    final = _safe_normalise(page.final_url) or requested
+    if extraction is not None:
+        identity = canonical_url(final, extraction.canonical_url, extraction.og_url)
+        based_on = _safe_normalise(extraction.based_on_url) or cross_outlet_canonical(final, extraction.canonical_url)
+    else:
+        identity, based_on = final, None
+
+    variants: list[tuple[str, str]] = [(requested, "requested")]
+    variants += [(url, "redirect") for url in map(_safe_normalise, page.redirect_urls) if url]
+    variants.append((final, "final"))
+    if extraction is not None:
+        for url, kind in ((extraction.og_url, "og"), (extraction.amp_url, "amp")):
+            if (
+                (normalised := _safe_normalise(url))
+                and normalised != identity
+                and outlet_domain(normalised) == outlet_domain(identity)
+            ):
+                variants.append((normalised, kind))
+    variants.append((identity, "canonical"))
+
+    outcome, error = None, None
+    if page.failure is not None:
+        outcome, error = page.failure_outcome or "error", page.failure
+    elif problem := response_problem(page):
+        outcome, error = "error", problem
+    elif page.extraction_error is not None:
+        outcome, error = "error", page.extraction_error
+    elif page.status == 304:
+        outcome = "not_modified"
+
+    headers = page.headers
+    length = headers.get("content-length")
+    return FetchRecord(
+        requested_url=requested,
+        canonical_url=identity,
+        outlet_domain=outlet_domain(identity),
+        outlet_name=extraction.site_name if extraction is not None else None,
+        fetched_at=page.fetched_at,
+        final_url=final if page.status is not None else None,
+        url_variants=tuple(dict.fromkeys(variants)),
+        duration_ms=page.duration_ms,
+        http_status=page.status,
+        content_type=page.content_type,
+        content_length=len(page.body)
+        if page.body is not None
+        else (int(length) if length and length.isdigit() else None),
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        payload_digest=page.payload_digest,
+        warc_file=page.warc[0] if page.warc else None,
+        warc_offset=page.warc[1] if page.warc else None,
+        warc_length=page.warc[2] if page.warc else None,
+        outcome=outcome,
+        error=error,
+        based_on_url=based_on,
+    )
+
+
+def extracted_version(extraction: Extraction) -> ExtractedVersion:
+    content = VersionContent.of(extraction.headline, extraction.dek, extraction.byline, extraction.text)
+    published, modified = extraction.published, extraction.modified
+    # The text is stored as published (typographic quotes and all); only the hash is taken
+    # over the normalised form, so that quote or whitespace churn is not a new version.
+    return ExtractedVersion(
+        headline=extraction.headline,
+        dek=extraction.dek,
+        byline=extraction.byline,
+        text=extraction.text,
+        content_hash=content.content_hash,
+        word_count=extraction.word_count,
+        extractor=extraction.extractor,
+        captions=extraction.captions,
+        published_at=published.utc if published else None,
+        published_raw=published.raw if published else None,
+        published_source=published.source if published else None,
+        modified_at=modified.utc if modified else None,
+        modified_raw=modified.raw if modified else None,
+        modified_source=modified.source if modified else None,
+        language=extraction.language,
+        access=extraction.access,
+        complete=extraction.complete,
+        evidence=[dict(item) for item in extraction.evidence],
+    )

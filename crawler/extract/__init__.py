@@ -1,0 +1,131 @@
+"""Extraction: pure functions from (url, raw bytes, headers) to an article. No Scrapy, no I/O.
+
+The page is decoded and parsed once; metadata, the body text and (later stages) the paywall
+verdict all read the same tree. Results are plain picklable values, so extraction can run in
+a worker process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from crawler.extract.decode import NotHTMLError, decode_html, parse_html
+from crawler.extract.metadata import DateValue, read_metadata
+from crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
+
+# Fewer words than this is a page without an article (a nav menu, an error stub), not a text.
+MIN_ARTICLE_WORDS = 10
+# Bump when a change to extraction can change stored text: versions record who made them.
+EXTRACTOR_VERSION = "1"
+EXTRACTOR = f"palimpsest/{EXTRACTOR_VERSION} trafilatura/{TRAFILATURA_VERSION}"
+
+_BINARY_SIGNATURES = {
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive",
+    b"\x1f\x8b": "gzip-compressed data",
+}
+
+
+class ExtractionError(ValueError):
+    """The page holds no article we can read (not HTML, empty, no main text)."""
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one capture of an article page says."""
+
+    url: str
+    headline: str | None
+    dek: str | None
+    byline: str | None
+    published: DateValue | None
+    modified: DateValue | None
+    language: str | None
+    text: str  # paragraphs separated by a blank line
+    captions: str | None
+    canonical_url: str | None
+    og_url: str | None
+    amp_url: str | None
+    site_name: str | None
+    based_on_url: str | None
+    access: str = "unknown"
+    complete: bool = True
+    evidence: tuple[dict[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    extractor: str = EXTRACTOR
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO 8601 strings."""
+        data = asdict(self)
+        for key in ("published", "modified"):
+            value = data[key]
+            if value is not None and value["utc"] is not None:
+                value["utc"] = value["utc"].isoformat()
+        data["word_count"] = self.word_count
+        data["evidence"] = [dict(item) for item in self.evidence]
+        data["notes"] = list(self.notes)
+        return data
+
+
+def _content_type(headers: Mapping[str, str] | None) -> str | None:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if key.lower() == "content-type":
+            return value
+    return None
+
+
+def sniff_binary(body: bytes) -> str | None:
+    """What a non-HTML payload is, from its first bytes; None when it may be HTML."""
+    head = body[:8]
+    for signature, what in _BINARY_SIGNATURES.items():
+        if head.startswith(signature):
+            return what
+    return None
+
+
+def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Extraction:
+    """Read an article page. Raises ExtractionError when there is no article to read."""
+    if binary := sniff_binary(body):
+        raise ExtractionError(f"not an HTML page: {binary}")
+    decoded = decode_html(body, _content_type(headers))
+    try:
+        tree = parse_html(decoded.text)
+    except NotHTMLError as exc:
+        raise ExtractionError(str(exc)) from exc
+    metadata = read_metadata(tree, url)
+    paragraphs = extract_paragraphs(tree, url)
+    if paragraphs and metadata.headline and paragraphs[0] == metadata.headline:
+        paragraphs = paragraphs[1:]
+    if sum(len(p.split()) for p in paragraphs) < MIN_ARTICLE_WORDS:
+        raise ExtractionError("no article text found")
+    return Extraction(
+        url=url,
+        headline=metadata.headline,
+        dek=metadata.dek,
+        byline=metadata.byline,
+        published=metadata.published,
+        modified=metadata.modified,
+        language=metadata.language,
+        text="\n\n".join(paragraphs),
+        captions=None,
+        canonical_url=metadata.canonical_url,
+        og_url=metadata.og_url,
+        amp_url=metadata.amp_url,
+        site_name=metadata.site_name,
+        based_on_url=metadata.based_on_url,
+        notes=(decoded.note,) if decoded.note else (),
+    )
+
+
+__all__ = ["Extraction", "ExtractionError", "extract_article", "EXTRACTOR", "sniff_binary"]

@@ -1,0 +1,94 @@
+"""Bytes to an lxml tree, surviving the charsets the web actually serves.
+
+Order of evidence: a byte-order mark, the Content-Type header, a ``<meta charset>`` in the
+first bytes, then UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers assume
+for undeclared Western pages). A page declared UTF-8 whose bytes are not (a classic cp1252
+CMS export) is decoded as windows-1252, and the note says so.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# WHATWG: labels that browsers decode as windows-1252.
+_WINDOWS_1252_ALIASES = {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "cp1252"}
+_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    text: str
+    encoding: str
+    note: str | None = None  # set when the declared charset was wrong or missing
+
+
+def _lookup(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    if label in _WINDOWS_1252_ALIASES:
+        return "windows-1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def declared_charset(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
+    """The charset the page claims, and where the claim came from (header or meta)."""
+    header = _HEADER_CHARSET.search(content_type) if content_type else None
+    if header and (encoding := _lookup(header.group(1))):
+        return encoding, "header"
+    meta = _META_CHARSET.search(body[:16384])
+    if meta and (encoding := _lookup(meta.group(1).decode("ascii", "ignore"))):
+        return encoding, "meta"
+    return None, None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return DecodedPage(body[len(bom) :].decode(encoding, "replace"), encoding)
+    declared, source = declared_charset(body, content_type)
+    if declared in (None, "utf-8"):
+        try:
+            return DecodedPage(body.decode("utf-8"), "utf-8")
+        except UnicodeDecodeError:
+            note = (
+                f"declared utf-8 ({source}) but the bytes are not: decoded as windows-1252"
+                if declared
+                else "no charset declared and not utf-8: decoded as windows-1252"
+            )
+            return DecodedPage(body.decode("windows-1252", "replace"), "windows-1252", note)
+    return DecodedPage(body.decode(declared, "replace"), declared)
+
+
+class NotHTMLError(ValueError):
+    """The bytes do not parse into an HTML document with any content."""
+
+
+def parse_html(text: str) -> HtmlElement:
+    """An lxml HTML tree; raises NotHTMLError for empty or unparseable documents."""
+    text = _XML_DECLARATION.sub("", text, count=1).replace("\x00", "")
+    if not text.strip():
+        raise NotHTMLError("empty document")
+    try:
+        tree = document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise NotHTMLError(f"unparseable HTML: {exc}") from exc
+    if tree is None or len(tree) == 0:
+        raise NotHTMLError("no HTML content")
+    return tree

@@ -1,0 +1,120 @@
+"""``palimpsest extract``: run extraction on files or URLs, with no database.
+
+``--out DIR`` writes ``<name>.txt`` per input, ``<name>`` being the file name without
+``.html``/``.html.gz``: the layout ``../shared/eval/score.py`` reads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from crawler.extract import Extraction, ExtractionError, extract_article
+from crawler.extract.urls import is_http_url
+from crawler.fetch import FetchError, fetch_once
+from crawler.settings import USER_AGENT
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def output_name(source: str) -> str:
+    """The file stem for an input: 'x.html.gz' -> 'x'; a URL -> its last path segment + hash."""
+    if is_http_url(source):
+        tail = source.rstrip("/").rsplit("/", 1)[-1] or "index"
+        tail = re.sub(r"\.html?$", "", tail)
+        digest = hashlib.sha1(source.encode()).hexdigest()[:8]
+        return f"{_SAFE_NAME.sub('-', tail)[:60]}-{digest}"
+    name = Path(source).name
+    for suffix in (".html.gz", ".htm.gz", ".html", ".htm", ".gz"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _load(source: str, url: str | None) -> tuple[str, bytes, dict[str, str]]:
+    if is_http_url(source):
+        document = fetch_once(source, user_agent=USER_AGENT)
+        return document.final_url, document.body, document.headers
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+        if path.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except OSError as exc:
+        raise FetchError(f"{source}: {exc.strerror or exc}") from exc
+    return url or path.resolve().as_uri(), data, {}
+
+
+def extract_one(source: str, url: str | None) -> tuple[str, Extraction | None, str | None]:
+    """(source, extraction, error): runs in a worker process, so it returns, never raises."""
+    try:
+        page_url, body, headers = _load(source, url)
+        return source, extract_article(page_url, body, headers), None
+    except (FetchError, ExtractionError) as exc:
+        return source, None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one bad input must not end the run
+        return source, None, f"{source}: unexpected {type(exc).__name__}: {exc}"
+
+
+def format_extraction(extraction: Extraction) -> str:
+    published = extraction.published.utc.isoformat() if extraction.published and extraction.published.utc else "-"
+    lines = [
+        extraction.headline or "(no headline)",
+        f"by {extraction.byline or '-'} · published {published} · {extraction.word_count} words",
+        f"access: {extraction.access} · complete: {'yes' if extraction.complete else 'no'}",
+    ]
+    if extraction.dek:
+        lines.append(extraction.dek)
+    lines += ["", extraction.text]
+    return "\n".join(lines)
+
+
+def run_extract(
+    inputs: Sequence[str],
+    *,
+    url: str | None,
+    as_json: bool,
+    out_dir: str | None,
+    jobs: int,
+    user_error: type[Exception],
+) -> int:
+    if url is not None and len(inputs) > 1:
+        raise user_error("--url names the source of one file; give one input with it")
+    out = Path(out_dir) if out_dir else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    if jobs > 1 and len(inputs) > 1:
+        with ProcessPoolExecutor(min(jobs, len(inputs))) as pool:
+            results: Any = pool.map(extract_one, inputs, [url] * len(inputs), chunksize=4)
+            return _report(results, as_json, out)
+    return _report((extract_one(source, url) for source in inputs), as_json, out)
+
+
+def _report(results: Any, as_json: bool, out: Path | None) -> int:
+    failures = written = 0
+    for index, (source, extraction, error) in enumerate(results):
+        if error is not None:
+            failures += 1
+            print(f"palimpsest: {error}", file=sys.stderr)
+            if out is None and as_json:
+                print(json.dumps({"source": source, "error": error}, ensure_ascii=False))
+            continue
+        if out is not None:
+            (out / f"{output_name(source)}.txt").write_text(extraction.text + "\n", encoding="utf-8")
+            written += 1
+        if as_json:
+            print(json.dumps({"source": source, **extraction.as_dict()}, ensure_ascii=False), flush=True)
+        elif out is None:
+            if index:
+                print("\n" + "=" * 72 + "\n")
+            print(format_extraction(extraction), flush=True)
+    if out is not None and not as_json:
+        print(f"wrote {written} text file{'s' if written != 1 else ''} to {out}", file=sys.stderr)
+    return 1 if failures else 0

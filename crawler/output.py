@@ -1,0 +1,36 @@
+"""Human-readable renderings of archive data for the terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.history import ArticleHistory
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+def format_history(history: ArticleHistory) -> str:
+    article, outlet = history.article, history.outlet
+    count = len(history.versions)
+    lines = [
+        article.canonical_url,
+        f"{outlet.name or outlet.domain} ({outlet.domain}) · {count} version{'s' if count != 1 else ''}"
+        f" · {history.capture_count} capture{'s' if history.capture_count != 1 else ''}"
+        f" · published {when(article.published_at)} · {article.state}",
+    ]
+    if history.last_outcome in ("error", "refused", "gone"):
+        lines.append(f"last capture: {history.last_outcome}: {history.last_error}")
+    for version in history.versions:
+        access = version.access + ("" if version.complete else ", incomplete")
+        changes = ", ".join(version.change_kinds or []) or ("first version" if version.seq == 1 else "-")
+        lines.append("")
+        lines.append(
+            f"v{version.seq}  seen {when(version.first_seen_at)} .. {when(version.last_seen_at)}"
+            f"  {version.word_count} words  access: {access}  changes: {changes}"
+        )
+        lines.append(f"    {version.headline or '(no headline)'}")
+        if version.byline:
+            lines.append(f"    by {version.byline}")
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Run crawls from the command line: one reactor, any number of crawls in sequence.
+
+``run_crawls(settings, main)`` starts the asyncio reactor, awaits ``main(crawl)`` and stops.
+``crawl(Spider, **kwargs)`` runs one crawl to the end and returns what it did. The first
+Ctrl-C / SIGTERM stops crawling gracefully (requests in flight finish, every capture already
+fetched is stored); a second one stops at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from scrapy import Spider
+from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.log import configure_logging
+from scrapy.utils.reactor import install_reactor
+
+from crawler.report import outcome_counts
+
+T = TypeVar("T")
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    if overrides:
+        settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+@dataclass
+class CrawlStats:
+    counts: dict[str, int]
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    internal_errors: int = 0
+    interrupted: bool = False
+
+
+Crawl = Callable[..., Awaitable[CrawlStats]]
+
+
+class _Interrupt:
+    """First signal: graceful stop. Second: stop the reactor now."""
+
+    def __init__(self, runner: AsyncCrawlerRunner, reactor: Any) -> None:
+        self.runner, self.reactor, self.count = runner, reactor, 0
+
+    def __call__(self, signum: int, _frame: Any) -> None:
+        self.count += 1
+        if self.count == 1:
+            print("\nStopping: finishing pages in flight (again to stop at once)...", flush=True)
+            self.reactor.callFromThread(lambda: deferred_from_coro(self.runner.stop()))
+        else:
+            self.reactor.callFromThread(self.reactor.stop)
+
+
+def run_crawls(settings: Settings, main: Callable[[Crawl], Awaitable[T]], *, verbose: bool = False) -> T:
+    """Run ``main`` with a ``crawl`` function inside the reactor; return what main returns."""
+    if verbose:
+        configure_logging(settings)
+    else:
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+        configure_logging(settings)
+        logging.getLogger().addHandler(logging.NullHandler())
+    install_reactor(ASYNCIO_REACTOR)
+    from twisted.internet import reactor
+
+    runner = AsyncCrawlerRunner(settings)
+    interrupt = _Interrupt(runner, reactor)
+    outcome: dict[str, Any] = {}
+
+    async def crawl(spidercls: type[Spider], **kwargs: Any) -> CrawlStats:
+        crawler = runner.create_crawler(spidercls)
+        started = time.monotonic()
+        await runner.crawl(crawler, **kwargs)
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        return CrawlStats(
+            counts=outcome_counts(stats),
+            problems=list(stats.get("palimpsest/problems", [])),
+            seconds=time.monotonic() - started,
+            internal_errors=stats.get("log_count/ERROR", 0),
+            interrupted=interrupt.count > 0 or stats.get("finish_reason") == "shutdown",
+        )
+
+    async def wrapper() -> None:
+        try:
+            outcome["value"] = await main(crawl)
+        except BaseException as exc:  # handed back to the caller below
+            outcome["error"] = exc
+        finally:
+            if reactor.running:
+                reactor.stop()
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        reactor.callWhenRunning(lambda: deferred_from_coro(wrapper()))
+        reactor.run(installSignalHandlers=False)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "value" not in outcome:
+        raise KeyboardInterrupt
+    return outcome["value"]

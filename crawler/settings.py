@@ -1,0 +1,57 @@
+"""Scrapy settings for palimpsest: polite by default, every own setting documented here.
+
+Own settings carry the ``PALIMPSEST_`` prefix and can also be set in the environment; the
+command line (``--db``, ``--archive``, ``-s NAME=VALUE``) overrides both.
+"""
+
+from __future__ import annotations
+
+import os
+
+from crawler import __version__
+
+BOT_NAME = "palimpsest"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Politeness: an anonymous client that says who it is and obeys the site ----------------
+USER_AGENT = f"palimpsest/{__version__} (news archiver; +https://github.com/palimpsest-archive/palimpsest)"
+ROBOTSTXT_OBEY = True
+# No cookies: a metered paywall counts articles per cookie; we are always a first visit and
+# never accumulate a reader identity.
+COOKIES_ENABLED = False
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# A news page is well under a few MB; anything bigger is not an article and is not loaded.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.StorePipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.report.CrawlReport": 500,
+}
+
+# --- palimpsest's own settings ---------------------------------------------------------------
+# Where the archive's rows go. SQLite (embedded, one machine) or PostgreSQL (shared).
+PALIMPSEST_DATABASE_URL = os.environ.get("PALIMPSEST_DATABASE_URL", "sqlite:///palimpsest.db")
+# Where the raw captures (WARC files) go.
+PALIMPSEST_ARCHIVE_DIR = os.environ.get("PALIMPSEST_ARCHIVE_DIR", "archive")
+# Extraction worker processes; 0 extracts inline in the crawling process.
+PALIMPSEST_EXTRACT_WORKERS = int(os.environ.get("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1))
+# A line per fetched page on stderr while a crawl runs.
+PALIMPSEST_PROGRESS = True

@@ -1,0 +1,1 @@
+"""Spiders only route: they turn URLs into requests and responses into FetchedPage items."""

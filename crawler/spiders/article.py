@@ -1,0 +1,129 @@
+"""Fetch article URLs and hand every outcome, failures included, to the pipelines."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from crawler.items import FetchedPage
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC-style digest (``sha1:BASE32``) that identifies a payload across captures."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def headers_as_dict(headers: Any) -> dict[str, str]:
+    """Scrapy's bytes headers as a lower-cased str dict; repeated headers joined by ', '."""
+    result: dict[str, str] = {}
+    for key, values in headers.items():
+        name = key.decode("latin-1").lower()
+        result[name] = ", ".join(v.decode("latin-1") for v in values)
+    return result
+
+
+def describe_failure(failure: Failure, timeout: float | None = None) -> tuple[str, str]:
+    """(outcome, plain-words reason) for a request that got no usable response."""
+    exc = failure.value
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc) or "request ignored"
+        if "robots.txt" in message.lower():
+            return "refused", "disallowed by robots.txt"
+        return "refused", message
+    if isinstance(exc, net_error.DNSLookupError):
+        return "error", "could not resolve the host name"
+    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError)):
+        return "error", f"timed out after {timeout:g}s" if timeout else "timed out"
+    if isinstance(exc, net_error.ConnectionRefusedError):
+        return "error", "connection refused"
+    if isinstance(exc, (ResponseFailed, net_error.ConnectionLost, net_error.ConnectionDone)):
+        return "error", "connection lost before the response was complete"
+    if isinstance(exc, ResponseNeverReceived):
+        return "error", "connection closed before any response"
+    return "error", f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
+class ArticleSpider(Spider):
+    """Fetches the given URLs once each.
+
+    ``urls``: a list, or a comma/whitespace separated string (``scrapy crawl article -a
+    urls=...``). ``plans``: per URL, what the archive knew before (previous payload digest,
+    validators), so the pipelines can skip work. ``story``: a story slug to file articles under.
+    """
+
+    name = "article"
+    custom_settings: dict[str, Any] = {}
+
+    def __init__(
+        self,
+        urls: Iterable[str] | str = (),
+        story: str | None = None,
+        plans: Mapping[str, Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(urls, str):
+            urls = urls.replace(",", " ").split()
+        self.urls = list(dict.fromkeys(urls))
+        self.story = story
+        self.plans = dict(plans or {})
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.urls:
+            yield self.request_for(url, self.plans.get(url, {}))
+
+    def request_for(self, url: str, plan: Mapping[str, Any]) -> Request:
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.fetch_failed,
+            dont_filter=True,
+            meta={
+                "handle_httpstatus_all": True,
+                "palimpsest_requested_url": url,
+                "palimpsest_plan": dict(plan),
+                "palimpsest_story": plan.get("story", self.story),
+                "palimpsest_how": plan.get("how", "seed"),
+            },
+        )
+
+    def _page(self, request: Request) -> FetchedPage:
+        meta = request.meta
+        return FetchedPage(
+            requested_url=meta.get("palimpsest_requested_url", request.url),
+            fetched_at=datetime.now(UTC),
+            story_slug=meta.get("palimpsest_story"),
+            story_how=meta.get("palimpsest_how", "seed"),
+            previous_digest=meta.get("palimpsest_plan", {}).get("previous_digest"),
+            request_headers=headers_as_dict(request.headers),
+        )
+
+    def parse_page(self, response: Response) -> Iterable[FetchedPage]:
+        page = self._page(response.request)
+        page.final_url = response.url
+        page.status = response.status
+        page.headers = headers_as_dict(response.headers)
+        page.body = response.body
+        page.payload_digest = payload_digest(response.body)
+        page.protocol = response.protocol
+        page.redirect_urls = tuple(response.request.meta.get("redirect_urls", ()))
+        latency = response.meta.get("download_latency")
+        page.duration_ms = round(latency * 1000) if latency is not None else None
+        yield page
+
+    def fetch_failed(self, failure: Failure) -> Iterable[FetchedPage]:
+        request = failure.request  # type: ignore[attr-defined]
+        page = self._page(request)
+        page.failure_outcome, page.failure = describe_failure(failure, request.meta.get("download_timeout"))
+        page.redirect_urls = tuple(request.meta.get("redirect_urls", ()))
+        yield page

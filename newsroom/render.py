@@ -1,0 +1,192 @@
+"""HTML for the newsroom's pages, one template per outlet, as publishers really mark them up.
+
+The Ledger looks like a big metered paper: JSON-LD with ``isAccessibleForFree: false`` and a
+``hasPart.cssSelector`` naming the gated body, a Piano-style meter prompt between paragraphs,
+"Advertisement" slots, a photo caption, a byline block and a section label at the end. The
+Courier looks like a small free site on a blogging engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from html import escape
+
+from newsroom.content import Article, Outlet, Revision
+
+UrlFor = Callable[[str, str], str]  # (outlet key, path) -> absolute URL
+
+
+def _byline_html(authors: Iterable[str]) -> str:
+    links = [f'<a href="/by/{escape(a.lower().replace(" ", "-"))}">{escape(a)}</a>' for a in authors]
+    if len(links) > 1:
+        return "By " + ", ".join(links[:-1]) + " and " + links[-1]
+    return "By " + links[0]
+
+
+def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str) -> str:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "mainEntityOfPage": url,
+        "url": url,
+        "headline": revision.headline,
+        "description": revision.dek,
+        "datePublished": article.published.isoformat(),
+        "dateModified": revision.modified.isoformat(),
+        "inLanguage": "en-US",
+        "author": [{"@type": "Person", "name": name} for name in revision.authors],
+        "publisher": {"@type": "NewsMediaOrganization", "name": outlet.name},
+        "isAccessibleForFree": article.access == "free",
+        "wordCount": sum(len(p.split()) for p in revision.paragraphs),
+    }
+    if article.access != "free":
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": ".article-body--gated",
+        }
+    # "</" must not close the script element early.
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _head(article: Article, outlet: Outlet, revision: Revision, url: str) -> str:
+    title = escape(revision.headline)
+    return f"""<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - {escape(outlet.name)}</title>
+<link rel="canonical" href="{escape(url)}">
+<meta name="description" content="{escape(revision.dek)}">
+<meta property="og:type" content="article">
+<meta property="og:title" content="{title}">
+<meta property="og:url" content="{escape(url)}">
+<meta property="og:site_name" content="{escape(outlet.name)}">
+<meta property="article:published_time" content="{article.published.isoformat()}">
+<meta property="article:modified_time" content="{revision.modified.isoformat()}">
+<meta property="article:section" content="{escape(article.section)}">
+{'<meta property="article:content_tier" content="metered">' if article.access == "metered" else ""}
+<script type="application/ld+json">{_jsonld(article, outlet, revision, url)}</script>
+<script src="/static/app.js?v={revision.template_nonce}" defer></script>
+</head>"""
+
+
+def _paragraphs(paragraphs: Iterable[str], links: dict[int, str] | None = None) -> str:
+    out = []
+    for index, text in enumerate(paragraphs):
+        body = escape(text)
+        if links and index in links:
+            body = body.replace("The Harbor Ledger", f'<a href="{escape(links[index])}">The Harbor Ledger</a>', 1)
+        out.append(f"<p>{body}</p>")
+    return "\n".join(out)
+
+
+def render_ledger(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
+    revision = article.current
+    url = url_for(article.outlet, article.path)
+    split = min(5, len(revision.paragraphs))
+    free_part, gated_part = revision.paragraphs[:split], revision.paragraphs[split:]
+    date_label = article.published.strftime("%b. %-d, %Y")
+    caption = (
+        f'<figure class="lede-photo"><img src="/static/northgate.jpg" alt="">'
+        f"<figcaption>{escape(revision.caption)}</figcaption></figure>"
+        if revision.caption
+        else ""
+    )
+    correction = f'<div class="correction"><p>{escape(revision.correction)}</p></div>' if revision.correction else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+{_head(article, outlet, revision, url)}
+<body>
+<header class="masthead">
+  <a class="logo" href="/">{escape(outlet.name)}</a>
+  <nav><a href="/section/metro">Metro</a> <a href="/section/politics">Politics</a> <a href="/section/business">Business</a> <a href="/section/opinion">Opinion</a></nav>
+  <a class="subscribe-cta" href="/subscribe">Subscribe for $1 a week</a>
+</header>
+<main>
+<article class="story" id="story">
+  <div class="kicker"><a href="/section/{escape(article.section.lower())}">{escape(article.section)}</a></div>
+  <h1 class="headline" itemprop="headline">{escape(revision.headline)}</h1>
+  <p class="summary">{escape(revision.dek)}</p>
+  {caption}
+  <div class="meta">
+    <p class="byline">{_byline_html(revision.authors)}</p>
+    <time datetime="{article.published.isoformat()}">{date_label}</time>
+  </div>
+  <section class="article-body" itemprop="articleBody">
+    <div class="story-body-part">
+{_paragraphs(free_part)}
+    </div>
+    <div class="ad ad--inline" data-slot="inline-{revision.template_nonce}"><span class="ad-label">Advertisement</span></div>
+    <div class="meter-prompt tp-container" data-paywall="meter">
+      <p><strong>You have 3 free articles remaining.</strong></p>
+      <p><a href="/subscribe?campaign=meter">Subscribe to The Harbor Ledger</a></p>
+    </div>
+    <div class="story-body-part article-body--gated">
+{_paragraphs(gated_part)}
+    </div>
+  </section>
+  {correction}
+  <div class="section-label">{escape(article.section)}</div>
+</article>
+</main>
+<aside class="newsletter"><h2>The Morning Tide</h2><p>Sign up for our newsletter to get the day's top stories every morning.</p><form><input type="email"><button>Sign up</button></form></aside>
+<footer><p>&copy; 2026 {escape(outlet.name)}</p><a href="/terms">Terms of Service</a> <a href="/privacy">Privacy</a></footer>
+</body>
+</html>
+"""
+
+
+def render_courier(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
+    revision = article.current
+    url = url_for(article.outlet, article.path)
+    links = {0: url_for(*article.links[0])} if article.links else None
+    date_label = article.published.strftime("%B %-d, %Y")
+    correction = f"<p><em>{escape(revision.correction)}</em></p>" if revision.correction else ""
+    return f"""<!DOCTYPE html>
+<html lang="en-US">
+{_head(article, outlet, revision, url)}
+<body class="single-post">
+<div id="page">
+<header id="masthead"><p class="site-title"><a href="/">{escape(outlet.name)}</a></p>
+<ul class="menu"><li><a href="/news/">News</a></li><li><a href="/sports/">Sports</a></li><li><a href="/community/">Community</a></li></ul></header>
+<div id="content">
+<article class="post type-post">
+<header class="entry-header">
+<h1 class="entry-title">{escape(revision.headline)}</h1>
+<div class="entry-meta"><span class="byline author vcard">{_byline_html(revision.authors)}</span> &middot; <span class="posted-on">{date_label}</span></div>
+</header>
+<div class="entry-content">
+{_paragraphs(revision.paragraphs, links)}
+{correction}
+</div>
+<footer class="entry-footer"><span class="cat-links">Posted in <a href="/news/">News</a></span></footer>
+</article>
+<aside id="secondary"><section class="widget"><h2>Most read</h2><ul><li><a href="/news/ferry-schedule-changes">Ferry schedule changes this winter</a></li><li><a href="/sports/bayside-high-wins-regional">Bayside High wins regional title</a></li></ul></section></aside>
+</div>
+<footer id="colophon"><p>Bayside Courier is free to read, thanks to readers like you.</p></footer>
+</div>
+</body>
+</html>
+"""
+
+
+RENDERERS = {"ledger": render_ledger, "courier": render_courier}
+
+
+def render_article(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
+    return RENDERERS[outlet.style](article, outlet, url_for)
+
+
+def render_front(outlet: Outlet, articles: Iterable[Article], url_for: UrlFor) -> str:
+    items = "\n".join(
+        f'<li><a href="{escape(url_for(a.outlet, a.path))}">{escape(a.current.headline)}</a></li>' for a in articles
+    )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(outlet.name)}</title></head>'
+        f"<body><h1>{escape(outlet.name)}</h1><ul>{items}</ul></body></html>"
+    )
+
+
+def robots_txt(outlet: Outlet) -> str:
+    return "User-agent: *\nDisallow: /private/\nDisallow: /subscribe\n"

@@ -1,0 +1,217 @@
+"""The newsroom's HTTP server: each outlet on a loopback address of its own, one shared port.
+
+Run it in a thread (``with Newsroom() as newsroom: ...``) or as a process
+(``python -m newsroom``). While it runs, ``publish()`` reveals an article's next scripted
+revision and ``revise()`` makes any edit; both are also reachable over HTTP
+(``POST /_newsroom/publish?article=KEY``) for a newsroom running in another process.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import threading
+from dataclasses import replace
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from newsroom.content import (
+    OUTLETS,
+    STORY_SLUG,
+    STORY_TITLE,
+    Article,
+    Outlet,
+    Revision,
+    build_articles,
+)
+from newsroom.render import render_article, render_front, robots_txt
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], newsroom: Newsroom, outlet: Outlet) -> None:
+        self.newsroom = newsroom
+        self.outlet = outlet
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    server_version = "Newsroom/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def do_POST(self) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path == "/_newsroom/publish":
+            revision = self.server.newsroom.publish(query.get("article"))
+            self._send(200, "application/json", json.dumps({"headline": revision.headline}).encode())
+        else:
+            self._send(404, "text/plain", b"not found")
+
+    def _serve(self, head: bool) -> None:
+        newsroom, outlet = self.server.newsroom, self.server.outlet
+        path = urlsplit(self.path).path
+        if path == "/robots.txt":
+            return self._send(200, "text/plain; charset=utf-8", robots_txt(outlet).encode(), head=head)
+        if path == "/":
+            html = render_front(outlet, newsroom.articles_of(outlet.key), newsroom.url)
+            return self._send(200, "text/html; charset=utf-8", html.encode(), head=head)
+        article = newsroom.find(outlet.key, path)
+        if article is None:
+            return self._send(
+                404, "text/html; charset=utf-8", b"<html><body><h1>Page not found</h1></body></html>", head=head
+            )
+        body = render_article(article, outlet, newsroom.url).encode("utf-8")
+        etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+        last_modified = email.utils.format_datetime(article.current.modified, usegmt=True)
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, None, b"", head=True, extra={"ETag": etag, "Last-Modified": last_modified})
+        self._send(
+            200, "text/html; charset=utf-8", body, head=head, extra={"ETag": etag, "Last-Modified": last_modified}
+        )
+
+    def _send(
+        self,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        *,
+        head: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status, HTTPStatus(status).phrase)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head and status != 304:
+            self.wfile.write(body)
+
+
+class Newsroom:
+    """A local news site. Not for the open internet: it binds loopback addresses only."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.requested_port = port
+        self.port: int | None = None
+        self.articles: dict[str, Article] = build_articles()
+        self.lock = threading.Lock()
+        self._servers: list[_Server] = []
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> Newsroom:
+        for _attempt in range(20):
+            try:
+                self._bind_all(self.requested_port)
+                break
+            except OSError:
+                self._close_servers()
+                if self.requested_port:
+                    raise
+        else:  # pragma: no cover - 20 collisions in a row
+            raise OSError("could not find a port free on every newsroom address")
+        for server in self._servers:
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _bind_all(self, port: int) -> None:
+        for outlet in OUTLETS.values():
+            server = _Server((outlet.host, port), self, outlet)
+            self._servers.append(server)
+            port = server.server_address[1]
+        self.port = port
+
+    def _close_servers(self) -> None:
+        for server in self._servers:
+            server.server_close()
+        self._servers = []
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+        self._close_servers()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def __enter__(self) -> Newsroom:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- addresses -------------------------------------------------------------------------
+    def url(self, outlet_key: str, path: str = "/") -> str:
+        return f"http://{OUTLETS[outlet_key].host}:{self.port}{path}"
+
+    def article_url(self, key: str) -> str:
+        article = self.articles[key]
+        return self.url(article.outlet, article.path)
+
+    @property
+    def story_slug(self) -> str:
+        return STORY_SLUG
+
+    @property
+    def story_title(self) -> str:
+        return STORY_TITLE
+
+    def story_urls(self) -> list[str]:
+        return [self.article_url(key) for key in self.articles]
+
+    # --- content -----------------------------------------------------------------------------
+    def articles_of(self, outlet_key: str) -> list[Article]:
+        with self.lock:
+            return [a for a in self.articles.values() if a.outlet == outlet_key]
+
+    def find(self, outlet_key: str, path: str) -> Article | None:
+        with self.lock:
+            return self.articles.get(f"{outlet_key}:{path}")
+
+    def key_for(self, url: str) -> str:
+        for key in self.articles:
+            if self.article_url(key) == url:
+                return key
+        raise KeyError(url)
+
+    def publish(self, key: str | None = None) -> Revision:
+        """Reveal the next scripted revision (by default, the first article that has one)."""
+        with self.lock:
+            if key is None:
+                key = next(k for k, a in self.articles.items() if a.scripted)
+            article = self.articles[key]
+            if not article.scripted:
+                raise ValueError(f"{key} has no scripted revision left")
+            revision = article.scripted.pop(0)
+            article.revisions.append(revision)
+            return revision
+
+    def revise(self, key: str, **changes: Any) -> Revision:
+        """Publish an edit of the current revision (headline=..., paragraphs=..., ...)."""
+        with self.lock:
+            article = self.articles[key]
+            revision = replace(article.current, **changes)
+            article.revisions.append(revision)
+            return revision

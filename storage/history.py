@@ -1,0 +1,87 @@
+"""An article's history as plain data, for the command line, the Python API and the web view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage import repository as repo
+from storage.models import Article, Outlet, Version
+
+
+class ArticleNotFound(LookupError):
+    """No archived article is known under that URL."""
+
+
+def find_article(session: Session, urls: list[str]) -> Article:
+    article = repo.find_article_by_urls(session, urls)
+    if article is None:
+        raise ArticleNotFound(urls[0] if urls else "")
+    return article
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def version_summary(version: Version) -> dict[str, Any]:
+    return {
+        "seq": version.seq,
+        "first_seen_at": _iso(version.first_seen_at),
+        "last_seen_at": _iso(version.last_seen_at),
+        "headline": version.headline,
+        "dek": version.dek,
+        "byline": version.byline,
+        "published_at": _iso(version.published_at),
+        "published_raw": version.published_raw,
+        "published_source": version.published_source,
+        "modified_at": _iso(version.modified_at),
+        "language": version.language,
+        "word_count": version.word_count,
+        "access": version.access,
+        "complete": version.complete,
+        "change_kinds": list(version.change_kinds or []),
+        "similarity": version.similarity,
+        "content_hash": version.content_hash,
+        "extractor": version.extractor,
+    }
+
+
+@dataclass(frozen=True)
+class ArticleHistory:
+    article: Article
+    outlet: Outlet
+    versions: list[Version]
+    capture_count: int
+    last_outcome: str | None
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.article.canonical_url,
+            "outlet": {"domain": self.outlet.domain, "name": self.outlet.name},
+            "state": self.article.state,
+            "first_seen_at": _iso(self.article.first_seen_at),
+            "last_checked_at": _iso(self.article.last_checked_at),
+            "published_at": _iso(self.article.published_at),
+            "captures": self.capture_count,
+            "last_outcome": self.last_outcome,
+            "last_error": self.last_error,
+            "versions": [version_summary(v) for v in self.versions],
+        }
+
+
+def history_of(session: Session, article: Article) -> ArticleHistory:
+    outlet = session.get(Outlet, article.outlet_id)
+    last = repo.last_capture(session, article.id)
+    return ArticleHistory(
+        article=article,
+        outlet=outlet,
+        versions=list(repo.versions_of(session, article.id)),
+        capture_count=repo.capture_count(session, article.id),
+        last_outcome=last.outcome if last else None,
+        last_error=last.error if last else None,
+    )

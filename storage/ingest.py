@@ -1,0 +1,238 @@
+"""One capture into the archive: the capture row, the version if the text changed, the article's
+state. Called inside the caller's transaction, so a capture and its version land together or
+not at all.
+
+The crawler hands over plain records (what was fetched, what was extracted); deciding what
+they mean for the archive (new version, unchanged, gone...) happens here, against the
+database's current state, not against what the crawler believed when it sent the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage import repository as repo
+from storage.diffing import VersionFields, classify_changes
+from storage.models import Article, Capture, Version
+
+GONE_STATUSES = frozenset({404, 410})
+OUTCOMES = ("new_version", "unchanged", "not_modified", "paywalled", "gone", "error", "refused")
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """What one fetch observed. URLs are already normalised (crawler.extract.urls)."""
+
+    requested_url: str
+    canonical_url: str
+    outlet_domain: str
+    fetched_at: datetime
+    final_url: str | None = None
+    url_variants: tuple[tuple[str, str], ...] = ()
+    outlet_name: str | None = None
+    duration_ms: int | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    content_length: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    # Set by the crawler when it already knows: "error", "refused", "not_modified".
+    outcome: str | None = None
+    error: str | None = None
+    based_on_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractedVersion:
+    """The candidate version a capture's extraction produced, already normalised and hashed."""
+
+    headline: str | None
+    dek: str | None
+    byline: str | None
+    text: str
+    content_hash: str
+    word_count: int
+    extractor: str
+    captions: str | None = None
+    published_at: datetime | None = None
+    published_raw: str | None = None
+    published_source: str | None = None
+    modified_at: datetime | None = None
+    modified_raw: str | None = None
+    modified_source: str | None = None
+    language: str | None = None
+    access: str = "unknown"
+    complete: bool = True
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    slug: str
+    how: str = "seed"
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    capture_id: int
+    article_id: int
+    article_url: str
+    outcome: str
+    version_seq: int | None  # the article's current version after this capture
+    change_kinds: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def _fields(version: Version | ExtractedVersion) -> VersionFields:
+    return VersionFields(
+        headline=version.headline,
+        dek=version.dek,
+        byline=version.byline,
+        text=version.text,
+        access=version.access,
+        complete=version.complete,
+    )
+
+
+def _new_version(
+    session: Session, article: Article, previous: Version | None, candidate: ExtractedVersion, now: datetime
+) -> Version:
+    kinds: tuple[str, ...] = ()
+    similarity = None
+    if previous is not None:
+        kinds, similarity = classify_changes(_fields(previous), _fields(candidate))
+    version = Version(
+        article_id=article.id,
+        seq=(previous.seq + 1) if previous else 1,
+        first_seen_at=now,
+        last_seen_at=now,
+        headline=candidate.headline,
+        dek=candidate.dek,
+        byline=candidate.byline,
+        published_at=candidate.published_at,
+        published_raw=candidate.published_raw,
+        published_source=candidate.published_source,
+        modified_at=candidate.modified_at,
+        modified_raw=candidate.modified_raw,
+        modified_source=candidate.modified_source,
+        language=candidate.language,
+        text=candidate.text,
+        captions=candidate.captions,
+        content_hash=candidate.content_hash,
+        word_count=candidate.word_count,
+        access=candidate.access,
+        complete=candidate.complete,
+        paywall_evidence=list(candidate.evidence),
+        extractor=candidate.extractor,
+        change_kinds=list(kinds),
+        similarity=similarity,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _decide(
+    session: Session, article: Article, fetch: FetchRecord, candidate: ExtractedVersion | None, now: datetime
+) -> tuple[str, Version | None, str | None]:
+    """(outcome, the version this capture saw or created, error text)."""
+    if fetch.outcome in ("error", "refused"):
+        return fetch.outcome, None, fetch.error
+    if fetch.http_status in GONE_STATUSES:
+        article.state = "gone"
+        return "gone", None, fetch.error or f"HTTP {fetch.http_status}"
+    current = repo.current_version(session, article.id)
+    if fetch.outcome == "not_modified" or fetch.http_status == 304:
+        outcome, seen = "not_modified", current
+    elif candidate is None:
+        if current is None or fetch.payload_digest != article.last_payload_digest:
+            # Extraction was skipped on a stale belief; look again soon rather than guess.
+            article.next_check_at = now
+            return "error", None, "extraction skipped but the stored state moved on; re-check scheduled"
+        outcome, seen = "unchanged", current
+    elif current is not None and current.content_hash == candidate.content_hash:
+        outcome, seen = "unchanged", current
+    else:
+        version = _new_version(session, article, current, candidate, now)
+        article.last_changed_at = now
+        article.unchanged_streak = 0
+        return "new_version", version, None
+    if seen is not None:
+        seen.last_seen_at = max(seen.last_seen_at, now)
+    article.unchanged_streak += 1
+    return outcome, seen, None
+
+
+def ingest_capture(
+    session: Session,
+    fetch: FetchRecord,
+    candidate: ExtractedVersion | None,
+    *,
+    now: datetime,
+    story: StoryLink | None = None,
+) -> IngestResult:
+    """Store one capture (and its version, if new). Does not commit."""
+    article = repo.find_article_by_urls(session, [fetch.canonical_url, fetch.requested_url, fetch.final_url or ""])
+    if article is None:
+        outlet = repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
+        article, _ = repo.get_or_create_article(session, fetch.canonical_url, outlet, now)
+    elif fetch.outlet_name:
+        repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
+    repo.record_url_variants(session, article, fetch.url_variants, now)
+
+    outcome, version, error = _decide(session, article, fetch, candidate, now)
+
+    if outcome not in ("error", "refused"):
+        article.last_checked_at = now
+        if fetch.payload_digest and outcome != "not_modified":
+            article.last_payload_digest = fetch.payload_digest
+        if fetch.etag or fetch.last_modified:
+            article.etag, article.last_modified = fetch.etag, fetch.last_modified
+        if fetch.based_on_url:
+            article.based_on_url = fetch.based_on_url
+    if candidate is not None and candidate.published_at and article.published_at is None:
+        article.published_at = candidate.published_at
+
+    capture = Capture(
+        article_id=article.id,
+        requested_url=fetch.requested_url,
+        final_url=fetch.final_url,
+        fetched_at=fetch.fetched_at,
+        duration_ms=fetch.duration_ms,
+        http_status=fetch.http_status,
+        content_type=fetch.content_type,
+        content_length=fetch.content_length,
+        etag=fetch.etag,
+        last_modified=fetch.last_modified,
+        payload_digest=fetch.payload_digest,
+        warc_file=fetch.warc_file,
+        warc_offset=fetch.warc_offset,
+        warc_length=fetch.warc_length,
+        outcome=outcome,
+        error=error,
+        version_id=version.id if version is not None else None,
+    )
+    session.add(capture)
+    if story is not None:
+        story_row = repo.get_or_create_story(session, story.slug, None, now)
+        repo.add_to_story(session, story_row, article, story.how, story.score, now)
+    session.flush()
+    current = version or repo.current_version(session, article.id)
+    return IngestResult(
+        capture_id=capture.id,
+        article_id=article.id,
+        article_url=article.canonical_url,
+        outcome=outcome,
+        version_seq=current.seq if current is not None else None,
+        change_kinds=tuple(version.change_kinds) if outcome == "new_version" and version else (),
+        error=error,
+    )

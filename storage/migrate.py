@@ -1,0 +1,84 @@
+"""Schema migrations, driven from the application (``palimpsest db ...`` and first use).
+
+The scripts live in the ``migrations`` package so that an installed ``palimpsest`` finds them
+wherever it runs; ``alembic`` from the project root reads the same folder via pyproject.toml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+
+import migrations
+from storage.models import Base
+
+# Any fixed number works; it only has to be the same for every palimpsest process.
+_PG_MIGRATION_LOCK = 7_318_420_551
+
+
+def alembic_config(connection: Connection | None = None, database_url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    if database_url is not None:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations have {len(heads)} heads, expected one: {heads}")
+    return heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to ``revision``; concurrent callers on PostgreSQL take turns on a lock."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create or migrate the database on first use; a no-op when it is already at head."""
+    if current_revision(engine) != head_revision():
+        upgrade(engine)
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    current: str | None
+    head: str
+    differences: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.current == self.head and not self.differences
+
+
+def check(engine: Engine) -> SchemaCheck:
+    """Is the database at head, and do the models and the database agree?"""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = tuple(str(diff) for diff in compare_metadata(context, Base.metadata))
+        current = context.get_current_revision()
+    return SchemaCheck(current=current, head=head_revision(), differences=differences)

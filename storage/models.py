@@ -1,0 +1,250 @@
+"""The archive's tables (SQLAlchemy 2.x, typed).
+
+Every timestamp is timezone-aware UTC (`UTCDateTime`), on SQLite as on PostgreSQL. Constraint
+names come from the metadata's naming convention, so Alembic migrations name them the same way
+on every backend. Relationships are ``lazy="raise"``: a query never hides in an attribute.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime that is always aware UTC in Python, whatever the backend stores.
+
+    SQLite keeps no offset: values are written as naive UTC and come back tagged UTC.
+    Naive values are refused on the way in, so local time never sneaks into the archive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime refused (use aware UTC): {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSON on SQLite, JSONB (indexable, compact) on PostgreSQL.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+class Outlet(Base):
+    """A publisher, identified by its registered domain (nytimes.com, thehill.com)."""
+
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class Story(Base):
+    """A named set of articles across outlets: one news event's coverage."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    match_terms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    similarity_threshold: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
+class StorySource(Base):
+    """Where a story finds candidates (a seed URL, a feed, a sitemap), polled on its own clock."""
+
+    __tablename__ = "story_sources"
+    __table_args__ = (UniqueConstraint("story_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # seed | feed | sitemap
+    url: Mapped[str] = mapped_column(Text)
+    poll_interval_seconds: Mapped[int] = mapped_column(Integer, default=900)
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_polled_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Article(Base):
+    """One article: one canonical URL and its re-check state.
+
+    Its current version is the one with the highest ``seq`` (unique per article, indexed).
+    """
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    first_seen_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default="active")  # active | retired | gone
+    # Scheduling: when to look again, and what the last looks found.
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    check_interval_seconds: Mapped[int | None]
+    last_checked_at: Mapped[datetime | None]
+    last_changed_at: Mapped[datetime | None]
+    unchanged_streak: Mapped[int] = mapped_column(Integer, default=0)
+    # What the next fetch compares against: payload digest and HTTP validators.
+    last_payload_digest: Mapped[str | None] = mapped_column(String(80))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    validators_trusted: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wire copies and syndication: the article this one reproduces, when declared.
+    based_on_url: Mapped[str | None] = mapped_column(Text)
+
+    outlet: Mapped[Outlet] = relationship(lazy="raise")
+
+
+class ArticleURL(Base):
+    """Every URL seen for an article (requested, redirected, canonical, AMP, with tracking)."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # requested | final | canonical | amp | og
+    first_seen_at: Mapped[datetime]
+
+
+class StoryArticle(Base):
+    """Membership of an article in a story, and how it got there."""
+
+    __tablename__ = "story_articles"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True)
+    how: Mapped[str] = mapped_column(String(20))  # seed | feed | sitemap | link | similar
+    score: Mapped[float | None] = mapped_column(Float)
+    joined_at: Mapped[datetime]
+
+
+class Capture(Base):
+    """One fetch, whatever happened: status, timing, validators, payload digest, WARC location."""
+
+    __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_article_id_fetched_at", "article_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    requested_url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    duration_ms: Mapped[int | None]
+    http_status: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    content_length: Mapped[int | None] = mapped_column(BigInteger)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    payload_digest: Mapped[str | None] = mapped_column(String(80))
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    # new_version | unchanged | not_modified | paywalled | gone | error | refused
+    outcome: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"), index=True)
+
+
+class Version(Base):
+    """One distinct state of an article's text, as extracted and normalised.
+
+    A new row exists only when the hash of (headline, dek, byline, body) differs from the
+    article's current version; ``first_seen_at``/``last_seen_at`` span the captures that saw it.
+    """
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("article_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    headline: Mapped[str | None] = mapped_column(Text)
+    dek: Mapped[str | None] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    published_raw: Mapped[str | None] = mapped_column(Text)
+    published_source: Mapped[str | None] = mapped_column(String(40))
+    modified_at: Mapped[datetime | None]
+    modified_raw: Mapped[str | None] = mapped_column(Text)
+    modified_source: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    captions: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    word_count: Mapped[int]
+    access: Mapped[str] = mapped_column(String(20), default="unknown")
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    paywall_evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    extractor: Mapped[str] = mapped_column(String(100))
+    change_kinds: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    similarity: Mapped[float | None] = mapped_column(Float)
+
+
+__all__ = [
+    "Base",
+    "Outlet",
+    "Story",
+    "StorySource",
+    "Article",
+    "ArticleURL",
+    "StoryArticle",
+    "Capture",
+    "Version",
+    "UTCDateTime",
+    "NAMING_CONVENTION",
+]

@@ -1,0 +1,65 @@
+"""``palimpsest extract``: files and URLs, no database, one .txt per input for the scorer."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.request
+
+from newsroom.content import COURIER_PATH, LEDGER_PATH
+
+
+def _save_pages(newsroom, tmp_path):
+    ledger = urllib.request.urlopen(newsroom.url("ledger", LEDGER_PATH)).read()
+    courier = urllib.request.urlopen(newsroom.url("courier", COURIER_PATH)).read()
+    (tmp_path / "ledger-story.html").write_bytes(ledger)
+    (tmp_path / "courier-story.html.gz").write_bytes(gzip.compress(courier))
+    return tmp_path / "ledger-story.html", tmp_path / "courier-story.html.gz"
+
+
+def test_out_dir_gets_one_text_file_per_input_named_without_extension(newsroom, cli, tmp_path):
+    ledger, courier = _save_pages(newsroom, tmp_path)
+    out = tmp_path / "pred"
+
+    result = cli("extract", str(ledger), str(courier), "--out", str(out), check=True)
+
+    assert sorted(p.name for p in out.iterdir()) == ["courier-story.txt", "ledger-story.txt"]
+    assert (out / "courier-story.txt").read_text().startswith("Harbor City is weighing a $410 million sale")
+    assert "wrote 2 text files" in result.stderr
+    assert not (tmp_path / "palimpsest.db").exists()  # no database touched
+
+
+def test_json_lines_carry_metadata(newsroom, cli, tmp_path):
+    _ledger, courier = _save_pages(newsroom, tmp_path)
+
+    result = cli("extract", str(courier), "--json", "--url", newsroom.url("courier", COURIER_PATH), check=True)
+
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["headline"] == "Harbor City weighs selling water system; residents fear higher bills"
+    assert record["byline"] == "Dana Whitfield"
+    assert record["published"]["utc"] == "2026-11-04T14:15:00+00:00"
+    assert record["canonical_url"] == newsroom.url("courier", COURIER_PATH)
+    assert record["word_count"] > 150
+
+
+def test_extract_a_url_through_http(newsroom, cli):
+    result = cli("extract", newsroom.url("courier", COURIER_PATH), check=True)
+    assert result.stdout.startswith("Harbor City weighs selling water system")
+    assert "by Dana Whitfield" in result.stdout
+
+
+def test_a_missing_file_is_reported_and_the_others_still_extracted(newsroom, cli, tmp_path):
+    ledger, _courier = _save_pages(newsroom, tmp_path)
+    out = tmp_path / "pred"
+
+    result = cli("extract", str(tmp_path / "missing.html"), str(ledger), "--out", str(out))
+
+    assert result.returncode == 1
+    assert "missing.html" in result.stderr and "Traceback" not in result.stderr
+    assert (out / "ledger-story.txt").exists()
+
+
+def test_robots_txt_is_obeyed_for_urls(newsroom, cli):
+    result = cli("extract", newsroom.url("ledger", "/subscribe"))
+    assert result.returncode == 1
+    assert "disallowed by robots.txt" in result.stderr
