@@ -11,14 +11,17 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from crawler.extract.cleanup import classify_markup, clean_dom, clean_paragraphs, heading_texts
+from crawler.extract.dates import parse_date
 from crawler.extract.decode import NotHTMLError, decode_html, parse_html
-from crawler.extract.metadata import DateValue, read_metadata
+from crawler.extract.metadata import DateValue, format_byline, read_metadata
+from crawler.extract.paywall import PaywallVerdict, decide, read_signals
 from crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
 
 # Fewer words than this is a page without an article (a nav menu, an error stub), not a text.
 MIN_ARTICLE_WORDS = 10
 # Bump when a change to extraction can change stored text: versions record who made them.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 EXTRACTOR = f"palimpsest/{EXTRACTOR_VERSION} trafilatura/{TRAFILATURA_VERSION}"
 
 _BINARY_SIGNATURES = {
@@ -56,6 +59,8 @@ class Extraction:
     access: str = "unknown"
     complete: bool = True
     evidence: tuple[dict[str, str], ...] = ()
+    # What cleanup took out of the page, (kind, text): prompts, furniture, byline lines...
+    removed: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     extractor: str = EXTRACTOR
 
@@ -72,6 +77,7 @@ class Extraction:
                 value["utc"] = value["utc"].isoformat()
         data["word_count"] = self.word_count
         data["evidence"] = [dict(item) for item in self.evidence]
+        data["removed"] = [{"kind": kind, "text": text} for kind, text in self.removed]
         data["notes"] = list(self.notes)
         return data
 
@@ -104,28 +110,62 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     except NotHTMLError as exc:
         raise ExtractionError(str(exc)) from exc
     metadata = read_metadata(tree, url)
-    paragraphs = extract_paragraphs(tree, url)
-    if paragraphs and metadata.headline and paragraphs[0] == metadata.headline:
-        paragraphs = paragraphs[1:]
-    if sum(len(p.split()) for p in paragraphs) < MIN_ARTICLE_WORDS:
+    markup = classify_markup(tree)
+    signals = read_signals(tree, metadata, markup.paywall_marked)  # before cleanup changes the tree
+    dom = clean_dom(tree, signals.gated_selectors, markup)
+    cleaned = clean_paragraphs(
+        extract_paragraphs(tree, url),
+        headline=metadata.headline,
+        byline=metadata.byline,
+        section=metadata.section,
+        headings=lambda: heading_texts(tree),
+    )
+    text = "\n\n".join(cleaned.kept)
+    words = len(text.split())
+    if words < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
+    removed = tuple(dom.removed) + tuple(cleaned.removed)
+    verdict = decide(signals, words, removed)
+    published = metadata.published
+    if published is None and cleaned.dateline:
+        published = DateValue(raw=cleaned.dateline, utc=parse_date(cleaned.dateline), source="dateline")
     return Extraction(
         url=url,
         headline=metadata.headline,
-        dek=metadata.dek,
-        byline=metadata.byline,
-        published=metadata.published,
+        dek=dom.deks[0] if dom.deks else metadata.dek,
+        byline=metadata.byline or format_byline([cleaned.byline or ""]),
+        published=published,
         modified=metadata.modified,
         language=metadata.language,
-        text="\n\n".join(paragraphs),
-        captions=None,
+        text=text,
+        captions="\n\n".join(dict.fromkeys(dom.captions + cleaned.captions)) or None,
         canonical_url=metadata.canonical_url,
         og_url=metadata.og_url,
         amp_url=metadata.amp_url,
         site_name=metadata.site_name,
         based_on_url=metadata.based_on_url,
+        access=verdict.access,
+        complete=verdict.complete,
+        evidence=verdict.evidence,
+        removed=removed,
         notes=(decoded.note,) if decoded.note else (),
     )
 
 
-__all__ = ["Extraction", "ExtractionError", "extract_article", "EXTRACTOR", "sniff_binary"]
+def paywall_verdict(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> PaywallVerdict:
+    """The paywall verdict alone, for a page whether or not it holds readable text."""
+    try:
+        extraction = extract_article(url, body, headers)
+    except ExtractionError:
+        try:
+            tree = parse_html(decode_html(body, _content_type(headers)).text)
+        except NotHTMLError:
+            return PaywallVerdict(access="unknown", complete=False)
+        metadata = read_metadata(tree, url)
+        signals = read_signals(tree, metadata)
+        dom = clean_dom(tree, signals.gated_selectors)
+        return decide(signals, 0, dom.removed)
+    return PaywallVerdict(extraction.access, extraction.complete, extraction.evidence)
+
+
+__all__ = ["Extraction", "ExtractionError", "extract_article", "paywall_verdict", "EXTRACTOR", "sniff_binary"]

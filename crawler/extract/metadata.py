@@ -64,6 +64,7 @@ class PageMetadata:
     site_name: str | None = None
     based_on_url: str | None = None
     content_tier: str | None = None
+    section: str | None = None
     # The page's JSON-LD article object, for the paywall verdict (isAccessibleForFree,
     # hasPart, wordCount, articleBody). Plain JSON values only.
     article_jsonld: dict[str, Any] = field(default_factory=dict)
@@ -276,5 +277,6 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         site_name=clean_text(meta.get("og:site_name")) or clean_text(_names(article.get("publisher"))),
         based_on_url=urljoin(url, based_on) if isinstance(based_on, str) and based_on.strip() else None,
         content_tier=clean_text(meta.get("article:content_tier")),
+        section=clean_text(article.get("articleSection")) or clean_text(meta.get("article:section")),
         article_jsonld=article,
     )
