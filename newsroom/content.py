@@ -25,6 +25,8 @@ class Revision:
     correction: str | None = None
     # Template-only churn (an ad slot id, a script version) that must not make a version.
     template_nonce: int = 0
+    # Overrides the article's access for this revision: "hard" or "registration" serve a teaser.
+    access: str | None = None
 
 
 @dataclass
@@ -41,6 +43,10 @@ class Article:
     @property
     def current(self) -> Revision:
         return self.revisions[-1]
+
+    @property
+    def current_access(self) -> str:
+        return self.current.access or self.access
 
     @property
     def key(self) -> str:

@@ -25,6 +25,7 @@ def _byline_html(authors: Iterable[str]) -> str:
 
 
 def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str) -> str:
+    access = revision.access or article.access
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -37,10 +38,10 @@ def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str) -> s
         "inLanguage": "en-US",
         "author": [{"@type": "Person", "name": name} for name in revision.authors],
         "publisher": {"@type": "NewsMediaOrganization", "name": outlet.name},
-        "isAccessibleForFree": article.access == "free",
+        "isAccessibleForFree": access == "free",
         "wordCount": sum(len(p.split()) for p in revision.paragraphs),
     }
-    if article.access != "free":
+    if access != "free":
         data["hasPart"] = {
             "@type": "WebPageElement",
             "isAccessibleForFree": False,
@@ -48,6 +49,27 @@ def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str) -> s
         }
     # "</" must not close the script element early.
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _content_tier(access: str) -> str:
+    tier = {"metered": "metered", "hard": "locked", "registration": "locked"}.get(access)
+    return f'<meta property="article:content_tier" content="{tier}">' if tier else ""
+
+
+# What a hard or registration wall shows instead of the rest of the article.
+WALL_PROMPTS = {
+    "hard": (
+        "<h3>Subscribe to continue reading</h3>"
+        "<p>This article is for subscribers only.</p>"
+        '<p><a href="/subscribe">Subscribe now</a></p>'
+        '<p>Already a subscriber? <a href="/login">Log in</a></p>'
+    ),
+    "registration": (
+        "<h3>Register for free to continue reading</h3>"
+        '<p><a href="/register">Create a free account</a> to read this article and get our morning newsletter.</p>'
+        '<p>Already have an account? <a href="/login">Log in</a></p>'
+    ),
+}
 
 
 def _head(article: Article, outlet: Outlet, revision: Revision, url: str) -> str:
@@ -65,7 +87,7 @@ def _head(article: Article, outlet: Outlet, revision: Revision, url: str) -> str
 <meta property="article:published_time" content="{article.published.isoformat()}">
 <meta property="article:modified_time" content="{revision.modified.isoformat()}">
 <meta property="article:section" content="{escape(article.section)}">
-{'<meta property="article:content_tier" content="metered">' if article.access == "metered" else ""}
+{_content_tier(article.current_access)}
 <script type="application/ld+json">{_jsonld(article, outlet, revision, url)}</script>
 <script src="/static/app.js?v={revision.template_nonce}" defer></script>
 </head>"""
@@ -79,6 +101,30 @@ def _paragraphs(paragraphs: Iterable[str], links: dict[int, str] | None = None) 
             body = body.replace("The Harbor Ledger", f'<a href="{escape(links[index])}">The Harbor Ledger</a>', 1)
         out.append(f"<p>{body}</p>")
     return "\n".join(out)
+
+
+def _ledger_body(revision: Revision, access: str, free_part: tuple[str, ...], gated_part: tuple[str, ...]) -> str:
+    if access in WALL_PROMPTS:
+        # A wall: two paragraphs of teaser, the prompt, and none of the gated part.
+        return f"""  <section class="article-body" itemprop="articleBody">
+    <div class="story-body-part">
+{_paragraphs(free_part[:2])}
+    </div>
+    <div class="paywall-prompt" data-paywall="{access}">{WALL_PROMPTS[access]}</div>
+  </section>"""
+    return f"""  <section class="article-body" itemprop="articleBody">
+    <div class="story-body-part">
+{_paragraphs(free_part)}
+    </div>
+    <div class="ad ad--inline" data-slot="inline-{revision.template_nonce}"><span class="ad-label">Advertisement</span></div>
+    <div class="meter-prompt tp-container" data-paywall="meter">
+      <p><strong>You have 3 free articles remaining.</strong></p>
+      <p><a href="/subscribe?campaign=meter">Subscribe to The Harbor Ledger</a></p>
+    </div>
+    <div class="story-body-part article-body--gated">
+{_paragraphs(gated_part)}
+    </div>
+  </section>"""
 
 
 def render_ledger(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
@@ -113,19 +159,7 @@ def render_ledger(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
     <p class="byline">{_byline_html(revision.authors)}</p>
     <time datetime="{article.published.isoformat()}">{date_label}</time>
   </div>
-  <section class="article-body" itemprop="articleBody">
-    <div class="story-body-part">
-{_paragraphs(free_part)}
-    </div>
-    <div class="ad ad--inline" data-slot="inline-{revision.template_nonce}"><span class="ad-label">Advertisement</span></div>
-    <div class="meter-prompt tp-container" data-paywall="meter">
-      <p><strong>You have 3 free articles remaining.</strong></p>
-      <p><a href="/subscribe?campaign=meter">Subscribe to The Harbor Ledger</a></p>
-    </div>
-    <div class="story-body-part article-body--gated">
-{_paragraphs(gated_part)}
-    </div>
-  </section>
+{_ledger_body(revision, article.current_access, free_part, gated_part)}
   {correction}
   <div class="section-label">{escape(article.section)}</div>
 </article>

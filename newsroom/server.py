@@ -15,6 +15,7 @@ import threading
 from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,7 +28,9 @@ from newsroom.content import (
     Revision,
     build_articles,
 )
+from newsroom.generator import generated_article
 from newsroom.render import render_article, render_front, robots_txt
+from newsroom.seeds import load_seeds, render_seed
 
 
 class _Server(ThreadingHTTPServer):
@@ -70,8 +73,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/robots.txt":
             return self._send(200, "text/plain; charset=utf-8", robots_txt(outlet).encode(), head=head)
         if path == "/":
-            html = render_front(outlet, newsroom.articles_of(outlet.key), newsroom.url)
+            html = render_front(outlet, newsroom.articles_of(outlet.key)[:50], newsroom.url)
             return self._send(200, "text/html; charset=utf-8", html.encode(), head=head)
+        if path.startswith("/seeds/") and path.endswith(".html") and path[7:-5] in newsroom.seeds:
+            html = render_seed(newsroom.seeds[path[7:-5]])
+            return self._send(200, "text/html; charset=utf-8", html.encode("utf-8"), head=head)
         article = newsroom.find(outlet.key, path)
         if article is None:
             return self._send(
@@ -110,10 +116,19 @@ class _Handler(BaseHTTPRequestHandler):
 class Newsroom:
     """A local news site. Not for the open internet: it binds loopback addresses only."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, seeds_dir: Path | None = None, generated: int = 0) -> None:
         self.requested_port = port
+        # Captured seed texts, served at /seeds/<stem>.html on every outlet (tests only).
+        self.seeds: dict[str, str] = load_seeds(seeds_dir) if seeds_dir else {}
         self.port: int | None = None
         self.articles: dict[str, Article] = build_articles()
+        self.story_keys = list(self.articles)
+        # Generated articles for scale, at /gen/<n>.html (see newsroom.generator).
+        self.generated_keys: list[str] = []
+        for number in range(generated):
+            article = generated_article(number)
+            self.articles[article.key] = article
+            self.generated_keys.append(article.key)
         self.lock = threading.Lock()
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
@@ -179,7 +194,10 @@ class Newsroom:
         return STORY_TITLE
 
     def story_urls(self) -> list[str]:
-        return [self.article_url(key) for key in self.articles]
+        return [self.article_url(key) for key in self.story_keys]
+
+    def generated_urls(self) -> list[str]:
+        return [self.article_url(key) for key in self.generated_keys]
 
     # --- content -----------------------------------------------------------------------------
     def articles_of(self, outlet_key: str) -> list[Article]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from storage import repository as repo
 from storage.diffing import VersionFields, classify_changes
 from storage.models import Article, Capture, Version
+from storage.versioning import is_shortened_form, normalise_line
 
 GONE_STATUSES = frozenset({404, 410})
 OUTCOMES = ("new_version", "unchanged", "not_modified", "paywalled", "gone", "error", "refused")
@@ -141,6 +142,17 @@ def _new_version(
     return version
 
 
+def _is_teaser_of(candidate: ExtractedVersion, current: Version) -> bool:
+    """The capture got only the start of the text already archived, behind a wall."""
+    return (
+        candidate.access in ("hard", "registration")
+        and not candidate.complete
+        and current.complete
+        and normalise_line(candidate.headline) == normalise_line(current.headline)
+        and is_shortened_form(candidate.text, current.text)
+    )
+
+
 def _decide(
     session: Session, article: Article, fetch: FetchRecord, candidate: ExtractedVersion | None, now: datetime
 ) -> tuple[str, Version | None, str | None]:
@@ -161,6 +173,10 @@ def _decide(
         outcome, seen = "unchanged", current
     elif current is not None and current.content_hash == candidate.content_hash:
         outcome, seen = "unchanged", current
+    elif current is not None and _is_teaser_of(candidate, current):
+        # A paywall is not an edit: the full text stays the current version.
+        article.unchanged_streak += 1
+        return "paywalled", current, None
     else:
         version = _new_version(session, article, current, candidate, now)
         article.last_changed_at = now

@@ -63,3 +63,21 @@ class VersionContent:
         """sha256 over the four fields; a separator that cannot occur in them keeps them apart."""
         joined = "\x1f".join((self.headline, self.dek, self.byline, self.text))
         return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def is_shortened_form(teaser: str | None, full: str | None) -> bool:
+    """Is ``teaser`` the start of ``full``, cut at a paywall? (Pure; normalised comparison.)
+
+    Every teaser paragraph but the last must be a paragraph of the full text, in order from
+    the top; the last may stop mid-paragraph (walls often cut a sentence). A teaser that is
+    as long as the full text is not shortened.
+    """
+    short = [normalise_line(p) for p in split_paragraphs(teaser)]
+    whole = [normalise_line(p) for p in split_paragraphs(full)]
+    if not short or len(short) > len(whole) or sum(map(len, short)) >= sum(map(len, whole)):
+        return False
+    *complete_paragraphs, last = short
+    if complete_paragraphs != whole[: len(complete_paragraphs)]:
+        return False
+    candidate = whole[len(complete_paragraphs)]
+    return candidate.startswith(last.rstrip(".…").rstrip())

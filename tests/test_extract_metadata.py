@@ -63,7 +63,8 @@ def test_jsonld_article_in_a_graph_wins_over_opengraph():
 def test_opengraph_and_meta_when_there_is_no_jsonld():
     html = page(
         '<title>Ignored - Example News</title><meta property="og:title" content="Council votes - Example News">'
-        '<meta name="author" content="By Carla Diaz"><meta property="article:published_time" content="2023-07-04T12:30:00Z">'
+        '<meta name="author" content="By Carla Diaz">'
+        '<meta property="article:published_time" content="2023-07-04T12:30:00Z">'
         '<meta property="og:site_name" content="Example News"><link rel="canonical" href="/a/story.html">'
         '<link rel="amphtml" href="https://news.example.com/amp/a/story.html">'
     )

@@ -221,7 +221,9 @@ def classify_markup(tree: HtmlElement) -> PageMarkup:
     return markup
 
 
-def clean_dom(tree: HtmlElement, protected_selectors: Iterable[str] = (), markup: PageMarkup | None = None) -> DomCleanup:
+def clean_dom(
+    tree: HtmlElement, protected_selectors: Iterable[str] = (), markup: PageMarkup | None = None
+) -> DomCleanup:
     """Mutates ``tree``: prompts out, captions and standfirst aside, split bodies merged.
 
     ``markup``: the page's ``classify_markup``, when the caller already has it.
@@ -242,10 +244,14 @@ def clean_dom(tree: HtmlElement, protected_selectors: Iterable[str] = (), markup
             _drop(element)
 
     doomed: list[tuple[HtmlElement, str, str]] = []
+    paywall_marked = set(markup.paywall_marked)
     for element in markup.marked:
-        text = collapse(element.text_content())
+        pieces = [collapse(piece) for piece in element.itertext()]
+        text = " ".join(piece for piece in pieces if piece)
         if word_count(text) <= MAX_PROMPT_WORDS * 2 and not _looks_like_body(element) and take(element):
-            doomed.append((element, boilerplate_kind(text) or "prompt:markup", text))
+            # The wording says what kind of prompt it is; the markup alone, what kind of box.
+            kind = next((k for k in map(pitch_kind, [text, *pieces]) if k), None)
+            doomed.append((element, kind or ("paywall-markup" if element in paywall_marked else "promo"), text))
     doomed_set = {element for element, _kind, _text in doomed}
     for element, kind, text in doomed:
         if any(ancestor in doomed_set for ancestor in element.iterancestors()):
@@ -317,9 +323,7 @@ def _is_date_line(text: str) -> bool:
     return bool(DATELINE_LINE.search(text)) or (word_count(text) <= 6 and parse_date(text) is not None)
 
 
-def _is_section_label(
-    text: str, previous: str, section: str | None, headings: Callable[[], frozenset[str]]
-) -> bool:
+def _is_section_label(text: str, previous: str, section: str | None, headings: Callable[[], frozenset[str]]) -> bool:
     """A trailing blog or section name ("The Switch"), not a sign-off or a sentence."""
     label = text.strip("*#_ ")
     if section and label.lower() == section.lower():
@@ -370,7 +374,7 @@ def clean_paragraphs(
     headline_key = collapse(headline).lower()
     byline_names = [n.strip().lower() for n in re.split(r",| and ", byline or "") if n.strip()]
     in_related_list = False
-    for index, raw in enumerate(paragraphs):
+    for raw in paragraphs:
         text = collapse(raw)
         words = word_count(text)
         if not text:
@@ -391,8 +395,11 @@ def clean_paragraphs(
         if words <= 60 and _may_be_credit(text) and CAPTION_CREDIT.search(text) and not text.endswith(('"', "”")):
             result.captions.append(text)
             continue
-        if near_top and words <= 15 and BYLINE_LINE.match(text) and (
-            not byline_names or any(name in text.lower() for name in byline_names) or words <= 8
+        if (
+            near_top
+            and words <= 15
+            and BYLINE_LINE.match(text)
+            and (not byline_names or any(name in text.lower() for name in byline_names) or words <= 8)
         ):
             result.byline = result.byline or re.sub(r"^\S+\s+", "", text)
             result.removed.append(("byline", text))

@@ -66,6 +66,7 @@ HARD_PROMPT = PhraseSet(
     r"\bthis (?:article|story|content|post) is (?:only available|exclusive|reserved|available only) (?:to|for) "
     r"(?:paying |premium |our )?(?:subscribers|members)\b",
     r"^(?:for )?(?:subscribers|members) only\b",
+    r"^this (?:article|story|content|post) is for (?:paying |premium )?(?:subscribers|members) only\b",
     r"^already a (?:subscriber|member)\??\s*(?:log|sign) ?in\b",
     r"^already (?:have an account|a subscriber)\?",
     r"^continue reading (?:your article )?with (?:a|an|one of our) (?:\w+ )?(?:subscription|membership)\b",
@@ -174,7 +175,7 @@ FURNITURE = PhraseSet(
 # Every METER/HARD/REGISTRATION/SUBSCRIBE/NEWSLETTER pattern above contains one of these
 # (lower-cased) substrings, so a paragraph with none of them skips those regexes entirely.
 PROMPT_KEYWORDS = (
-    "subscri", "abonn", "suscri", "regist", "regíst", "sign", "log", "member", "access", "artic", "artíc",
+    "subscri", "abonn", "suscr", "regist", "regíst", "sign", "log", "member", "access", "artic", "artíc",
     "stor", "noticia", "contenid", "newsletter", "inbox", "app", "read", "lire", "lesen", "leyend", "unlock",
     "support", "inscri", "compte", "account", "kostenlos", "gratuit", "gratis", "exklusiv", "réserv", "reserv",
     "exclusiv", "artikel", "queda", "reste", "bolet",

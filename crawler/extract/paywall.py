@@ -17,7 +17,7 @@ from typing import Any
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from crawler.extract.cleanup import classify_markup, collapse, select, word_count
+from crawler.extract.cleanup import classify_markup, select, word_count
 from crawler.extract.markers import (
     CONTENT_TIER_FREE,
     CONTENT_TIER_GATED,
@@ -128,19 +128,28 @@ def _vendor_markup(tree: HtmlElement, marked: list[HtmlElement]) -> list[str]:
     return [f"{name}: {detail}" for name, detail in list(found.items())[:6]]
 
 
-def read_signals(
-    tree: HtmlElement, metadata: PageMetadata, marked: list[HtmlElement] | None = None
-) -> PaywallSignals:
+def _describe_json_value(value: Any) -> str | None:
+    """How the page wrote a JSON-LD value: false, "False" (a string), 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}" (a string)'
+    return str(value)
+
+
+def read_signals(tree: HtmlElement, metadata: PageMetadata, marked: list[HtmlElement] | None = None) -> PaywallSignals:
     """What the page says about gating. ``marked``: its vendor/prompt markup, if already known."""
     article = metadata.article_jsonld
     signals = PaywallSignals()
     raw = article.get("isAccessibleForFree")
     signals.declared_free = parse_accessible_for_free(raw)
-    signals.declared_free_raw = None if raw is None else repr(raw)
+    signals.declared_free_raw = _describe_json_value(raw)
     signals.gated_selectors = gated_selectors(article)
     if signals.gated_selectors:
         signals.gated_words_served = sum(
-            word_count(collapse(element.text_content()))
+            word_count(" ".join(element.itertext()))
             for selector in signals.gated_selectors
             for element in select(tree, selector)
         )
@@ -160,7 +169,7 @@ def decide(signals: PaywallSignals, extracted_words: int, prompts: Iterable[tupl
     evidence: list[dict[str, str]] = []
     prompt_kinds: dict[str, str] = {}
     for kind, text in prompts:
-        if kind.startswith("prompt:") and kind != "prompt:markup":
+        if kind.startswith("prompt:"):
             prompt_kinds.setdefault(kind.split(":", 1)[1], text)
     if signals.declared_free is not None:
         evidence.append({"signal": "json-ld:isAccessibleForFree", "detail": f"{signals.declared_free_raw}"})
@@ -181,8 +190,8 @@ def decide(signals: PaywallSignals, extracted_words: int, prompts: Iterable[tupl
         evidence.append(
             {
                 "signal": "length",
-                "detail": f"{extracted_words} of {signals.declared_words} words declared in {signals.declared_words_source}"
-                f" ({ratio:.0%})",
+                "detail": f"{extracted_words} of {signals.declared_words} words declared in "
+                f"{signals.declared_words_source} ({ratio:.0%})",
             }
         )
 
@@ -202,7 +211,9 @@ def decide(signals: PaywallSignals, extracted_words: int, prompts: Iterable[tupl
         access = "hard"
     elif "meter" in prompt_kinds or declared_gated or wall_prompt:
         access = "metered"
-    elif signals.declared_free is True or (signals.content_tier in CONTENT_TIER_FREE if signals.content_tier else False):
+    elif signals.declared_free is True or (
+        signals.content_tier in CONTENT_TIER_FREE if signals.content_tier else False
+    ):
         access = "free"
     elif signals.vendors:
         access = "unknown"  # paywall software on the page, but nothing says this article is gated
