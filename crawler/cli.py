@@ -125,9 +125,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     urls = checked_urls(args.urls)
     archive = open_archive(args)
-    with archive.readers() as session:
-        plans = fetch_plans(session, urls)
     settings = crawl_settings(args, archive)
+    with archive.readers() as session:
+        plans = fetch_plans(session, urls, verify_every=settings.getint("PALIMPSEST_VERIFY_EVERY"))
 
     async def main(crawl: Any) -> Any:
         return await crawl(ArticleSpider, urls=urls, story=args.story, plans=plans)
@@ -156,6 +156,78 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(json.dumps(history.as_dict(), indent=2, ensure_ascii=False))
         else:
             print(format_history(history))
+    return 0
+
+
+def _article_for(session: Any, url: str) -> Any:
+    from crawler.extract.urls import BadURLError, normalise_url
+    from storage.history import ArticleNotFound, find_article
+
+    try:
+        normalised = normalise_url(url)
+    except BadURLError as exc:
+        raise UserError(str(exc), 2) from exc
+    try:
+        return find_article(session, [normalised, url])
+    except ArticleNotFound as exc:
+        raise UserError(f"no archived article for {url} (crawl it first: palimpsest crawl URL)") from exc
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from crawler.output import diff_payload, when
+    from storage.diff_render import render_html, render_text
+    from storage.history import VersionNotFound, compare_versions
+
+    archive = open_archive(args)
+    with archive.readers() as session:
+        article = _article_for(session, args.url)
+        try:
+            comparison = compare_versions(session, article, args.from_seq, args.to_seq)
+        except VersionNotFound as exc:
+            raise UserError(f"{args.url}: {exc}") from exc
+    old, new = comparison.old, comparison.new
+    if args.format == "json":
+        print(json.dumps(diff_payload(comparison), indent=2, ensure_ascii=False))
+    elif args.format == "html":
+        print(
+            render_html(
+                comparison.diff,
+                title=f"{new.headline or article.canonical_url} — v{old.seq} → v{new.seq}",
+                old_label=f"v{old.seq}, seen {when(old.first_seen_at)}",
+                new_label=f"v{new.seq}, seen {when(new.first_seen_at)}",
+            )
+        )
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print(
+            f"{article.canonical_url}\nv{old.seq} ({when(old.first_seen_at)}) → v{new.seq} ({when(new.first_seen_at)})"
+        )
+        print(render_text(comparison.diff, color=color))
+    return 0
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    from crawler.capture_command import CaptureNotFound, archived_payload, capture_details
+
+    archive = open_archive(args)
+    with archive.readers() as session:
+        try:
+            if args.raw:
+                payload = archived_payload(session, archive.archive_dir, args.id)
+            else:
+                details = capture_details(session, args.id)
+        except CaptureNotFound as exc:
+            raise UserError(str(exc)) from exc
+    if args.raw:
+        sys.stdout.buffer.write(payload)
+        sys.stdout.flush()
+    elif args.json:
+        print(json.dumps(details, indent=2, ensure_ascii=False))
+    else:
+        for key, value in details.items():
+            if isinstance(value, dict):
+                value = f"{value['file']} @ {value['offset']} (+{value['length']} bytes)"
+            print(f"{key:>15}: {'-' if value is None else value}")
     return 0
 
 
@@ -262,6 +334,21 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("url", metavar="URL")
     history.add_argument("--json", action="store_true", help="machine-readable output")
     history.set_defaults(handler=cmd_history)
+
+    diff = commands.add_parser("diff", parents=[common], help="what changed between two versions of an article")
+    diff.add_argument("url", metavar="URL")
+    diff.add_argument(
+        "--from", dest="from_seq", type=int, metavar="N", help="old version (default: the one before --to)"
+    )
+    diff.add_argument("--to", dest="to_seq", type=int, metavar="M", help="new version (default: the latest)")
+    diff.add_argument("--format", choices=["text", "json", "html"], default="text")
+    diff.set_defaults(handler=cmd_diff)
+
+    capture = commands.add_parser("capture", parents=[common], help="one capture's metadata, or its archived page")
+    capture.add_argument("id", type=int, metavar="ID")
+    capture.add_argument("--raw", action="store_true", help="print the archived page bytes (from the WARC file)")
+    capture.add_argument("--json", action="store_true", help="metadata as JSON")
+    capture.set_defaults(handler=cmd_capture)
 
     extract = commands.add_parser("extract", parents=[common], help="extraction only, no database")
     extract.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html / .html.gz files, or http(s) URLs")

@@ -8,6 +8,8 @@ directory unless ``--dir`` is given.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,8 @@ from crawler.runner import run_crawls
 from crawler.spiders.article import ArticleSpider
 from newsroom import Newsroom
 from storage import repository as repo
-from storage.history import find_article, history_of
+from storage.diff_render import render_text
+from storage.history import compare_versions, find_article, history_of
 
 # The newsroom is ours and on loopback: no need to wait between requests.
 LOCAL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
@@ -44,7 +47,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
         def plans() -> dict[str, Any]:
             with archive.readers() as session:
-                return fetch_plans(session, urls)
+                return fetch_plans(session, urls, verify_every=settings.getint("PALIMPSEST_VERIFY_EVERY"))
 
         async def main(crawl: Any) -> None:
             print("\n1. First crawl of the story")
@@ -61,4 +64,12 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"\n4. History of the Ledger's article\n\n{format_history(history)}")
     if len(history.versions) != 2:
         raise UserError(f"demo expected 2 versions of {ledger_url}, found {len(history.versions)}")
+    with archive.readers() as session:
+        comparison = compare_versions(session, history.article)
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    print(f"\n5. What changed (palimpsest diff {ledger_url})\n")
+    print(render_text(comparison.diff, color=color))
+    print(
+        f"\nEverything fetched is in {archive.archive_dir} (WARC); try: palimpsest --db {args.db} history {ledger_url}"
+    )
     return 0

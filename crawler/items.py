@@ -15,7 +15,8 @@ class FetchedPage:
     fetched_at: datetime
     final_url: str | None = None
     status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names, for lookups
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)  # as received, for the WARC
     body: bytes | None = None
     duration_ms: int | None = None
     redirect_urls: tuple[str, ...] = ()
@@ -23,18 +24,24 @@ class FetchedPage:
     # What the crawl already knows went wrong ("refused" for robots.txt, "error" otherwise).
     failure: str | None = None
     failure_outcome: str | None = None
-    # Raw HTTP exchange, kept for the WARC record (request headers, response status line).
-    request_headers: dict[str, str] = field(default_factory=dict)
+    # The rest of the HTTP exchange, kept for the WARC records.
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
     protocol: str | None = None
-    # Carried from the request: story membership and what we knew before fetching.
+    ip_address: str | None = None
+    # Carried from the request: story membership and what the archive knew before fetching
+    # (previous payload digest, the record that holds it, validators): see crawler.plans.
     story_slug: str | None = None
     story_how: str = "seed"
-    previous_digest: str | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
     # Filled by the pipelines.
     extraction: Any = None
     extraction_error: str | None = None
-    warc: tuple[str, int, int] | None = None
+    warc: Any = None  # crawler.warc.WarcLocation
     result: Any = None
+
+    @property
+    def previous_digest(self) -> str | None:
+        return self.plan.get("previous_digest")
 
     @property
     def content_type(self) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.capture import extracted_version, fetch_record, needs_extraction
 from crawler.extract import ExtractionError, extract_article
 from crawler.items import FetchedPage
+from crawler.warc import HttpExchange, WarcArchive
 from crawler.workers import ExtractionPool, WorkerCrashed
 from storage.db import make_engine, make_session_factory
 from storage.ingest import StoryLink, ingest_capture
@@ -47,6 +48,46 @@ class ExtractPipeline:
             )
         except (ExtractionError, WorkerCrashed) as exc:
             item.extraction_error = str(exc)
+        return item
+
+
+class ArchivePipeline:
+    """Writes every response to the WARC archive (a revisit when the payload is known)."""
+
+    def __init__(self, archive: WarcArchive) -> None:
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        settings = crawler.settings
+        archive = WarcArchive(
+            settings["PALIMPSEST_ARCHIVE_DIR"],
+            prefix=settings.get("PALIMPSEST_WARC_PREFIX", "palimpsest"),
+            max_size=settings.getint("PALIMPSEST_WARC_MAX_SIZE", 100 * 1024 * 1024),
+        )
+        pipeline = cls(archive)
+        crawler.signals.connect(archive.close, signal=signals.spider_closed)
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage) or item.status is None or item.body is None:
+            return item
+        revisit_of = item.plan.get("revisit_of")
+        same_payload = item.payload_digest == item.previous_digest and revisit_of is not None
+        item.warc = self.archive.write(
+            HttpExchange(
+                url=item.final_url or item.requested_url,
+                fetched_at=item.fetched_at,
+                status=item.status,
+                protocol=item.protocol,
+                response_headers=item.raw_headers,
+                body=item.body,
+                payload_digest=item.payload_digest or "",
+                request_headers=item.request_headers,
+                ip_address=item.ip_address,
+            ),
+            revisit_of=tuple(revisit_of) if (same_payload or item.status == 304) and revisit_of else None,
+        )
         return item
 
 

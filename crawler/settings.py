@@ -39,8 +39,12 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 200,
     "crawler.pipelines.ExtractPipeline": 300,
     "crawler.pipelines.StorePipeline": 800,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
 }
 EXTENSIONS = {
     "crawler.report.CrawlReport": 500,
@@ -51,6 +55,13 @@ EXTENSIONS = {
 PALIMPSEST_DATABASE_URL = os.environ.get("PALIMPSEST_DATABASE_URL", "sqlite:///palimpsest.db")
 # Where the raw captures (WARC files) go.
 PALIMPSEST_ARCHIVE_DIR = os.environ.get("PALIMPSEST_ARCHIVE_DIR", "archive")
+# WARC files: a new file once the current one passes this size; names start with the prefix.
+PALIMPSEST_WARC_MAX_SIZE = 100 * 1024 * 1024
+PALIMPSEST_WARC_PREFIX = "palimpsest"
+# Re-checks send If-None-Match / If-Modified-Since (never to outlets whose validators lied).
+PALIMPSEST_CONDITIONAL_REQUESTS = True
+# Every Nth unchanged re-check is sent unconditionally, to catch servers whose 304s lie.
+PALIMPSEST_VERIFY_EVERY = 8
 # Extraction worker processes; 0 extracts inline in the crawling process.
 PALIMPSEST_EXTRACT_WORKERS = int(os.environ.get("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1))
 # A line per fetched page on stderr while a crawl runs.

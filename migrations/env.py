@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import make_engine, normalise_database_url, resolve_database_url
+from storage.db import foreign_keys_off_for_sqlite, make_engine, normalise_database_url, resolve_database_url
 from storage.models import Base
 
 config = context.config
@@ -72,7 +72,7 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_database_url())
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, foreign_keys_off_for_sqlite(connection):
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()

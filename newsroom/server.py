@@ -12,6 +12,7 @@ import email.utils
 import hashlib
 import json
 import threading
+from collections import deque
 from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         newsroom, outlet = self.server.newsroom, self.server.outlet
         path = urlsplit(self.path).path
+        newsroom.request_log.append((outlet.key, path, {k.lower(): v for k, v in self.headers.items()}))
         if path == "/robots.txt":
             return self._send(200, "text/plain; charset=utf-8", robots_txt(outlet).encode(), head=head)
         if path == "/":
@@ -86,6 +88,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = render_article(article, outlet, newsroom.url).encode("utf-8")
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         last_modified = email.utils.format_datetime(article.current.modified, usegmt=True)
+        if newsroom.lying_validators:
+            # A broken CMS: the same validators whatever the content, and 304 to any condition.
+            etag, last_modified = '"static"', "Mon, 02 Nov 2026 00:00:00 GMT"
+            if self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"):
+                return self._send(304, None, b"", head=True, extra={"ETag": etag, "Last-Modified": last_modified})
         if self.headers.get("If-None-Match") == etag:
             return self._send(304, None, b"", head=True, extra={"ETag": etag, "Last-Modified": last_modified})
         self._send(
@@ -130,6 +137,11 @@ class Newsroom:
             self.articles[article.key] = article
             self.generated_keys.append(article.key)
         self.lock = threading.Lock()
+        # Every request received: (outlet key, path, lower-cased headers). Bounded.
+        self.request_log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=10_000)
+        # When set, the server's ETag/Last-Modified never change and it answers 304 to any
+        # conditional request: the kind of host whose validators must stop being trusted.
+        self.lying_validators = False
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
 

@@ -7,10 +7,12 @@ every connection. PostgreSQL URLs are routed to psycopg 3 whatever driver the us
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,6 +81,22 @@ def _begin_sqlite_transaction(conn: Any) -> None:
     # for BEGIN IMMEDIATE (see make_session_factory) and wait for the lock instead.
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def foreign_keys_off_for_sqlite(connection: Connection) -> Iterator[None]:
+    """SQLite batch migrations copy and drop tables; with foreign keys on and rows present the
+    drop fails. Switch enforcement off (at the DBAPI level: PRAGMA is ignored inside a
+    transaction) for the migration, and back on after it."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def make_session_factory(engine: Engine, *, writes: bool = True) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage import repository as repo
+from storage.diffing import VersionDiff, VersionFields, diff_versions
 from storage.models import Article, Outlet, Version
 
 
@@ -85,3 +86,43 @@ def history_of(session: Session, article: Article) -> ArticleHistory:
         last_outcome=last.outcome if last else None,
         last_error=last.error if last else None,
     )
+
+
+def version_fields(version: Version) -> VersionFields:
+    return VersionFields(
+        headline=version.headline,
+        dek=version.dek,
+        byline=version.byline,
+        text=version.text,
+        access=version.access,
+        complete=version.complete,
+    )
+
+
+class VersionNotFound(LookupError):
+    """The article has no version with that number, or too few versions to compare."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    article: Article
+    old: Version
+    new: Version
+    diff: VersionDiff
+
+
+def compare_versions(
+    session: Session, article: Article, from_seq: int | None = None, to_seq: int | None = None
+) -> Comparison:
+    """The diff between two versions; by default the last two (``to`` defaults to the latest,
+    ``from`` to the version before ``to``)."""
+    versions = {v.seq: v for v in repo.versions_of(session, article.id)}
+    if len(versions) < 2 and (from_seq is None or to_seq is None):
+        raise VersionNotFound(f"only {len(versions)} version(s) archived: nothing to compare")
+    to_seq = to_seq if to_seq is not None else max(versions)
+    from_seq = from_seq if from_seq is not None else to_seq - 1
+    for seq in (from_seq, to_seq):
+        if seq not in versions:
+            raise VersionNotFound(f"no version {seq} (versions 1..{max(versions) if versions else 0})")
+    old, new = versions[from_seq], versions[to_seq]
+    return Comparison(article, old, new, diff_versions(version_fields(old), version_fields(new)))

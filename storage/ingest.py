@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from storage import repository as repo
 from storage.diffing import VersionFields, classify_changes
-from storage.models import Article, Capture, Version
+from storage.models import Article, Capture, Outlet, Version
 from storage.versioning import is_shortened_form, normalise_line
 
 GONE_STATUSES = frozenset({404, 410})
@@ -94,6 +95,7 @@ class IngestResult:
 
 
 def _fields(version: Version | ExtractedVersion) -> VersionFields:
+    """(Also for candidates not yet stored, hence not storage.history.version_fields.)"""
     return VersionFields(
         headline=version.headline,
         dek=version.dek,
@@ -153,6 +155,28 @@ def _is_teaser_of(candidate: ExtractedVersion, current: Version) -> bool:
     )
 
 
+def _validators_lied(session: Session, article: Article, fetch: FetchRecord) -> bool:
+    """Did the host's ETag or Last-Modified claim "unchanged" about content that changed?
+
+    Two tells: a full response with the stored ETag but a different payload, and a full
+    response whose Last-Modified is older than a 304 we were given after it.
+    """
+    if fetch.http_status != 200 or not fetch.payload_digest or not article.last_payload_digest:
+        return False
+    if fetch.payload_digest == article.last_payload_digest:
+        return False
+    if article.etag and fetch.etag == article.etag:
+        return True
+    last = repo.last_capture(session, article.id)
+    if last is None or last.outcome != "not_modified" or not fetch.last_modified:
+        return False
+    try:
+        modified = parsedate_to_datetime(fetch.last_modified)
+    except (TypeError, ValueError):
+        return False
+    return modified.tzinfo is not None and modified <= last.fetched_at
+
+
 def _decide(
     session: Session, article: Article, fetch: FetchRecord, candidate: ExtractedVersion | None, now: datetime
 ) -> tuple[str, Version | None, str | None]:
@@ -205,6 +229,10 @@ def ingest_capture(
         repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
     repo.record_url_variants(session, article, fetch.url_variants, now)
 
+    if _validators_lied(session, article, fetch):
+        outlet = session.get(Outlet, article.outlet_id)
+        if outlet is not None:
+            outlet.validators_trusted = False
     outcome, version, error = _decide(session, article, fetch, candidate, now)
 
     if outcome not in ("error", "refused"):

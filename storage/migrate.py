@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 import migrations
+from storage.db import foreign_keys_off_for_sqlite
 from storage.models import Base
 
 # Any fixed number works; it only has to be the same for every palimpsest process.
@@ -47,14 +48,14 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to ``revision``; concurrent callers on PostgreSQL take turns on a lock."""
-    with engine.begin() as connection:
+    with engine.connect() as connection, foreign_keys_off_for_sqlite(connection), connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
+    with engine.connect() as connection, foreign_keys_off_for_sqlite(connection), connection.begin():
         command.downgrade(alembic_config(connection), revision)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -80,6 +81,9 @@ class Outlet(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str | None] = mapped_column(String(255))
+    # False once its ETag/Last-Modified said "not modified" about changed content:
+    # from then on its pages are always fetched in full.
+    validators_trusted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime]
 
 
@@ -140,7 +144,6 @@ class Article(Base):
     last_payload_digest: Mapped[str | None] = mapped_column(String(80))
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
-    validators_trusted: Mapped[bool] = mapped_column(Boolean, default=True)
     # Wire copies and syndication: the article this one reproduces, when declared.
     based_on_url: Mapped[str | None] = mapped_column(Text)
 

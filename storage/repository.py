@@ -30,7 +30,9 @@ def _insert_ignoring_conflicts(session: Session, model: type, values: dict[str, 
 def get_or_create_outlet(session: Session, domain: str, name: str | None, now: datetime) -> Outlet:
     outlet = session.scalar(select(Outlet).where(Outlet.domain == domain))
     if outlet is None:
-        _insert_ignoring_conflicts(session, Outlet, {"domain": domain, "name": name, "created_at": now})
+        _insert_ignoring_conflicts(
+            session, Outlet, {"domain": domain, "name": name, "validators_trusted": True, "created_at": now}
+        )
         outlet = session.scalars(select(Outlet).where(Outlet.domain == domain)).one()
     if name and not outlet.name:
         outlet.name = name
@@ -64,7 +66,6 @@ def get_or_create_article(session: Session, canonical_url: str, outlet: Outlet, 
             "first_seen_at": now,
             "state": "active",
             "unchanged_streak": 0,
-            "validators_trusted": True,
         },
     )
     article = session.scalars(select(Article).where(Article.canonical_url == canonical_url)).one()

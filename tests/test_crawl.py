@@ -59,16 +59,29 @@ def test_recrawl_of_unchanged_page_adds_a_capture_and_no_version(newsroom, cli, 
     url = newsroom.url("courier", COURIER_PATH)
     cli.crawl(url)
 
-    result = cli.crawl(url)
+    result = cli.crawl(url)  # the newsroom answers the conditional request with a 304
 
-    assert "1 unchanged" in result.stdout
+    assert "1 not modified (304)" in result.stdout
     assert _count(sessions, Capture) == 2
     assert _count(sessions, Version) == 1
     with sessions() as session:
-        assert [c.outcome for c in session.scalars(select(Capture).order_by(Capture.id))] == [
-            "new_version",
-            "unchanged",
-        ]
+        captures = session.scalars(select(Capture).order_by(Capture.id)).all()
+        assert [c.outcome for c in captures] == ["new_version", "not_modified"]
+        assert captures[1].http_status == 304
+
+
+def test_identical_payload_skips_extraction_without_conditional_requests(newsroom, cli, sessions):
+    url = newsroom.url("courier", COURIER_PATH)
+    cli.crawl(url)
+
+    result = cli.crawl(url, "-s", "PALIMPSEST_CONDITIONAL_REQUESTS=False")
+
+    assert "1 unchanged" in result.stdout
+    assert _count(sessions, Version) == 1
+    with sessions() as session:
+        captures = session.scalars(select(Capture).order_by(Capture.id)).all()
+        assert [c.outcome for c in captures] == ["new_version", "unchanged"]
+        assert captures[0].payload_digest == captures[1].payload_digest
 
 
 def test_template_only_change_is_not_a_new_version(newsroom, cli, sessions):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storage.diff_render import render_html, render_text
 from storage.diffing import (
     KIND_ORDER,
     SCHEMA,
@@ -20,8 +21,6 @@ from storage.diffing import (
     classify_changes,
     diff_to_json,
     diff_versions,
-    render_html,
-    render_text,
 )
 
 PARAGRAPHS = [

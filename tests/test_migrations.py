@@ -19,25 +19,13 @@ def test_single_head():
 
 
 def _round_trip(url: str) -> None:
+    """Data written at head survives every downgrade step that keeps its tables, and the
+    upgrade back; the schema then matches the models again."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     with make_session_factory(engine)() as session, session.begin():
-        outlet = Outlet(domain="example.com", name="Example", created_at=now)
-        session.add(outlet)
-        session.flush()
-        session.add(Article(canonical_url="https://example.com/a", outlet_id=outlet.id, first_seen_at=now))
-
-    revisions = list(ScriptDirectory.from_config(migrate.alembic_config()).walk_revisions())
-    # Step down one revision at a time while data is present, then all the way back up.
-    for revision in revisions:
-        migrate.downgrade(engine, revision.down_revision or "base")
-    assert "articles" not in inspect(engine).get_table_names()
-    migrate.upgrade(engine)
-    assert migrate.check(engine).ok, migrate.check(engine).differences
-
-    with make_session_factory(engine)() as session, session.begin():
-        outlet = Outlet(domain="example.com", name="Example", created_at=now)
+        outlet = Outlet(domain="example.com", name="Example", validators_trusted=False, created_at=now)
         session.add(outlet)
         session.flush()
         article = Article(canonical_url="https://example.com/a", outlet_id=outlet.id, first_seen_at=now)
@@ -55,9 +43,27 @@ def _round_trip(url: str) -> None:
                 extractor="x",
             )
         )
+
+    revisions = [r.revision for r in ScriptDirectory.from_config(migrate.alembic_config()).walk_revisions()]
+    first = revisions[-1]
+    for revision in revisions[:-1]:  # newest first, down to the initial schema
+        down = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(revision).down_revision
+        migrate.downgrade(engine, down)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM versions")).scalar() == 1
+    with engine.connect() as connection:  # 0001 kept the trust flag per article
+        assert connection.execute(text("SELECT validators_trusted FROM articles")).scalar() in (False, 0)
+    assert migrate.current_revision(engine) == first
+
+    migrate.upgrade(engine)
+    assert migrate.check(engine).ok, migrate.check(engine).differences
     with make_session_factory(engine)() as session:
         stored = session.scalars(select(Version)).one()
         assert stored.first_seen_at == now and stored.first_seen_at.tzinfo is not None
+        assert session.scalars(select(Outlet)).one().validators_trusted is False
+
+    migrate.downgrade(engine, "base")
+    assert "articles" not in inspect(engine).get_table_names()
     engine.dispose()
 
 

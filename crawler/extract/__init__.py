@@ -120,7 +120,8 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         section=metadata.section,
         headings=lambda: heading_texts(tree),
     )
-    text = "\n\n".join(cleaned.kept)
+    kept = cleaned.kept + [note for note in dom.corrections if not _already_in(note, cleaned.kept)]
+    text = "\n\n".join(kept)
     words = len(text.split())
     if words < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
@@ -150,6 +151,11 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         removed=removed,
         notes=(decoded.note,) if decoded.note else (),
     )
+
+
+def _already_in(note: str, paragraphs: list[str]) -> bool:
+    key = " ".join(note.split()).lower()
+    return any(key in " ".join(p.split()).lower() for p in paragraphs)
 
 
 def paywall_verdict(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> PaywallVerdict:

@@ -43,6 +43,7 @@ from crawler.extract.markers import (
     SUBSCRIBE_PROMO,
     VENDOR_TOKEN,
 )
+from storage.diffing import is_correction_note
 
 _SPACES = re.compile(r"\s+")
 # Prompts are short; a block longer than this is article text whatever words it contains.
@@ -57,6 +58,8 @@ _DEK_CLASS = re.compile(
     r"(?:^|[-_])(?:dek|deck|standfirst|summary|sub-?title|sub-?headline|subhed|kicker-summary|excerpt|lede-summary)(?:$|[-_])",
     re.I,
 )
+# Correction boxes (NYT "correction", Guardian "editors-note", "article-clarification").
+_CORRECTION_CLASS = re.compile(r"correction|clarification|editors?[-_]?note", re.I)
 _LIST_ITEM = re.compile(r"^[-•*]\s")
 _SENTENCE_END = re.compile(r"[.!?:;,\"”’)\]]$")
 
@@ -112,6 +115,9 @@ class DomCleanup:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
     captions: list[str] = field(default_factory=list)
     deks: list[str] = field(default_factory=list)
+    # Correction and editor's notes, wherever the template put them: the extractor often
+    # drops a box after the body, and an archive must not lose a correction.
+    corrections: list[str] = field(default_factory=list)
     merged_containers: int = 0
 
 
@@ -173,6 +179,7 @@ class PageMarkup:
     captions: list[HtmlElement] = field(default_factory=list)
     deks: list[HtmlElement] = field(default_factory=list)
     inline_junk: list[HtmlElement] = field(default_factory=list)
+    corrections: list[HtmlElement] = field(default_factory=list)
 
 
 def _hinted_elements(tree: HtmlElement) -> list[HtmlElement]:
@@ -218,6 +225,8 @@ def classify_markup(tree: HtmlElement) -> PageMarkup:
             markup.captions.append(element)
         elif element.tag in ("p", "div", "h2", "h3", "span") and any(_DEK_CLASS.search(t) for t in classes):
             markup.deks.append(element)
+        elif element.tag in ("p", "div", "aside", "section") and any(_CORRECTION_CLASS.search(t) for t in classes):
+            markup.corrections.append(element)
     return markup
 
 
@@ -265,6 +274,10 @@ def clean_dom(
         if text and word_count(text) <= 120 and take(element):
             result.captions.append(text)
             _drop(element)
+    for element in markup.corrections:
+        text = " ".join(piece for piece in map(collapse, element.itertext()) if piece)
+        if text and is_correction_note(text) and word_count(text) <= 200:
+            result.corrections.append(text)
     for element in markup.deks:
         text = collapse(element.text_content())
         if text and word_count(text) <= MAX_PROMPT_WORDS and not _looks_like_body(element) and take(element):

@@ -238,7 +238,7 @@ VENDOR_SCRIPT_HOST = re.compile(
 MARKUP_HINT = re.compile(
     r"tp-|poool|steady|laterpay|lp_|piano|paywall|regwall|reg-wall|meter|subscri|premium|newsletter|signup|promo|"
     r"caption|credit|dek|deck|standfirst|summary|ubtitle|ubheadline|subhed|excerpt|rollover-people-block|"
-    r"hovercard|tooltip-content|popover-content"
+    r"hovercard|tooltip-content|popover-content|correction|clarification|editor"
 )
 VENDOR_DATA_ATTRIBUTES = ("data-subscription", "data-premium", "data-paywall", "data-piano", "data-tp")
 

@@ -23,12 +23,17 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
-def headers_as_dict(headers: Any) -> dict[str, str]:
-    """Scrapy's bytes headers as a lower-cased str dict; repeated headers joined by ', '."""
+def headers_as_list(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy's bytes headers as (name, value) pairs, one per value, in received order."""
+    return [(key.decode("latin-1"), value.decode("latin-1")) for key, values in headers.items() for value in values]
+
+
+def headers_as_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Lower-cased names; repeated headers joined by ', '."""
     result: dict[str, str] = {}
-    for key, values in headers.items():
-        name = key.decode("latin-1").lower()
-        result[name] = ", ".join(v.decode("latin-1") for v in values)
+    for name, value in pairs:
+        name = name.lower()
+        result[name] = f"{result[name]}, {value}" if name in result else value
     return result
 
 
@@ -104,17 +109,20 @@ class ArticleSpider(Spider):
             fetched_at=datetime.now(UTC),
             story_slug=meta.get("palimpsest_story"),
             story_how=meta.get("palimpsest_how", "seed"),
-            previous_digest=meta.get("palimpsest_plan", {}).get("previous_digest"),
-            request_headers=headers_as_dict(request.headers),
+            plan=meta.get("palimpsest_plan", {}),
+            request_headers=headers_as_list(request.headers),
         )
 
     def parse_page(self, response: Response) -> Iterable[FetchedPage]:
         page = self._page(response.request)
         page.final_url = response.url
         page.status = response.status
-        page.headers = headers_as_dict(response.headers)
+        page.raw_headers = headers_as_list(response.headers)
+        page.headers = headers_as_dict(page.raw_headers)
         page.body = response.body
-        page.payload_digest = payload_digest(response.body)
+        page.ip_address = str(response.ip_address) if response.ip_address is not None else None
+        # A 304 has no payload of its own; its capture cites the payload it vouches for.
+        page.payload_digest = page.previous_digest if response.status == 304 else payload_digest(response.body)
         page.protocol = response.protocol
         page.redirect_urls = tuple(response.request.meta.get("redirect_urls", ()))
         latency = response.meta.get("download_latency")

@@ -1,0 +1,244 @@
+"""The raw archive: every fetch's request and response, in WARC files written with warcio.
+
+Files roll over at a size limit, each record is its own gzip member (so any record can be read
+from its offset alone), and every file starts with a ``warcinfo`` record. A payload identical
+to one already archived for the same article is written as a ``revisit`` record pointing at the
+original; a 304 is a ``revisit`` with the server-not-modified profile. File names carry the
+host and process id, so several workers can write into one directory.
+
+Scrapy hands us the body after content decoding (with its decompression-bomb limits), so the
+archived payload is the decoded body; the original ``Content-Encoding`` and
+``Transfer-Encoding`` headers are kept as ``X-Archive-Orig-*`` and ``Content-Length`` is the
+decoded length, which is what replay tools expect.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler import __version__
+
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+_DECODED_HEADERS = ("content-encoding", "transfer-encoding")
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    file: str  # relative to the archive directory
+    offset: int
+    length: int
+    record_type: str  # response | revisit
+
+
+@dataclass(frozen=True)
+class HttpExchange:
+    """What was sent and received, as the archive needs it."""
+
+    url: str
+    fetched_at: datetime
+    status: int
+    protocol: str | None
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    payload_digest: str
+    request_headers: list[tuple[str, str]]
+    ip_address: str | None = None
+
+
+def warc_date(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def archived_headers(headers: list[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:
+    """Response headers as archived: decoding headers renamed, Content-Length of the body kept."""
+    result: list[tuple[str, str]] = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in _DECODED_HEADERS:
+            result.append((f"X-Archive-Orig-{name}", value))
+        elif lowered == "content-length":
+            continue
+        else:
+            result.append((name, value))
+    result.append(("Content-Length", str(body_length)))
+    return result
+
+
+class WarcArchive:
+    """One process's writer: a current file, rolled when it passes ``max_size`` bytes."""
+
+    def __init__(self, directory: str | Path, *, prefix: str = "palimpsest", max_size: int = 100 * 1024 * 1024) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self._file: BinaryIO | None = None
+        self._name: str | None = None
+        self._writer: WARCWriter | None = None
+        self._serial = 0
+
+    # --- files ------------------------------------------------------------------------------
+    def _open_next(self) -> None:
+        self.close()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        host = socket.gethostname().replace("-", "_")
+        while True:
+            self._serial += 1
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{host}-{os.getpid()}.warc.gz"
+            path = self.directory / name
+            if not path.exists():
+                break
+        self._file = path.open("ab")
+        self._name = name
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        info = self._writer.create_warcinfo_record(
+            name,
+            {
+                "software": f"palimpsest/{__version__} (warcio)",
+                "format": "WARC File Format 1.1",
+                "robots": "obey",
+                "description": "palimpsest news archive: every fetch of every article",
+            },
+        )
+        self._writer.write_record(info)
+        self._file.flush()
+
+    def _ready(self) -> WARCWriter:
+        if self._file is None or self._file.tell() >= self.max_size:
+            self._open_next()
+        assert self._writer is not None
+        return self._writer
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        self._file = self._writer = self._name = None
+
+    def flush(self) -> None:
+        """Make written records durable (called before the database commit that cites them)."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    # --- records ----------------------------------------------------------------------------
+    def write(self, exchange: HttpExchange, *, revisit_of: tuple[str, str] | None = None) -> WarcLocation:
+        """Write the response (or revisit) and its request; return where the response landed.
+
+        ``revisit_of``: (target URI, WARC date) of the record that holds this payload already.
+        """
+        writer = self._ready()
+        assert self._file is not None and self._name is not None
+        date = warc_date(exchange.fetched_at)
+        headers = {"WARC-Date": date}
+        if exchange.ip_address:
+            headers["WARC-IP-Address"] = exchange.ip_address
+        http_headers = StatusAndHeaders(
+            _status_line(exchange.status),
+            archived_headers(exchange.response_headers, len(exchange.body) if exchange.status != 304 else 0),
+            protocol=exchange.protocol or "HTTP/1.1",
+        )
+        if exchange.status == 304:
+            record = writer.create_warc_record(
+                exchange.url, "revisit", http_headers=http_headers, warc_headers_dict=headers
+            )
+            record.rec_headers.add_header("WARC-Profile", SERVER_NOT_MODIFIED)
+            if revisit_of:
+                record.rec_headers.add_header("WARC-Refers-To-Target-URI", revisit_of[0])
+                record.rec_headers.add_header("WARC-Refers-To-Date", revisit_of[1])
+            record_type = "revisit"
+        elif revisit_of is not None:
+            http_headers.replace_header("Content-Length", "0")
+            record = writer.create_revisit_record(
+                exchange.url,
+                exchange.payload_digest,
+                revisit_of[0],
+                revisit_of[1],
+                http_headers=http_headers,
+                warc_headers_dict=headers,
+            )
+            record_type = "revisit"
+        else:
+            record = writer.create_warc_record(
+                exchange.url,
+                "response",
+                payload=io.BytesIO(exchange.body),
+                length=len(exchange.body),
+                http_headers=http_headers,
+                warc_headers_dict={**headers, "WARC-Payload-Digest": exchange.payload_digest},
+            )
+            record_type = "response"
+        offset = self._file.tell()
+        writer.write_record(record)
+        length = self._file.tell() - offset
+
+        request = writer.create_warc_record(
+            exchange.url,
+            "request",
+            http_headers=StatusAndHeaders(
+                f"GET {_request_target(exchange.url)} HTTP/1.1", exchange.request_headers, is_http_request=True
+            ),
+            warc_headers_dict={
+                "WARC-Date": date,
+                "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID"),
+            },
+        )
+        writer.write_record(request)
+        self._file.flush()
+        return WarcLocation(file=self._name, offset=offset, length=length, record_type=record_type)
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass(frozen=True)
+class ArchivedRecord:
+    record_type: str
+    target_uri: str
+    date: str
+    status: str | None
+    headers: list[tuple[str, str]]
+    payload: bytes
+    refers_to: tuple[str, str] | None  # (target URI, date) for revisits
+
+
+def read_record(directory: str | Path, file: str, offset: int, length: int) -> ArchivedRecord:
+    """The record at ``offset`` (one gzip member of ``length`` bytes) in an archive file."""
+    with (Path(directory) / file).open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read(length)
+    for record in ArchiveIterator(io.BytesIO(data)):
+        http = record.http_headers
+        refers = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
+        return ArchivedRecord(
+            record_type=record.rec_type,
+            target_uri=record.rec_headers.get_header("WARC-Target-URI"),
+            date=record.rec_headers.get_header("WARC-Date"),
+            status=http.get_statuscode() if http else None,
+            headers=list(http.headers) if http else [],
+            payload=record.content_stream().read(),
+            refers_to=(refers, record.rec_headers.get_header("WARC-Refers-To-Date")) if refers else None,
+        )
+    raise ValueError(f"no WARC record at {file}:{offset}")
