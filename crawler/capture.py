@@ -13,6 +13,8 @@ from crawler.extract.urls import (
     BadURLError,
     canonical_url,
     cross_outlet_canonical,
+    is_http_url,
+    loose_variants,
     normalise_url,
     outlet_domain,
 )
@@ -83,6 +85,8 @@ def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecor
         identity, based_on = final, None
 
     variants: list[tuple[str, str]] = [(requested, "requested")]
+    if page.requested_url != requested and is_http_url(page.requested_url):
+        variants.insert(0, (page.requested_url, "tracking"))  # as linked: tracking parameters and all
     variants += [(url, "redirect") for url in map(_safe_normalise, page.redirect_urls) if url]
     variants.append((final, "final"))
     if extraction is not None:
@@ -130,6 +134,8 @@ def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecor
         outcome=outcome,
         error=error,
         based_on_url=based_on,
+        retry_after_seconds=page.retry_after,
+        loose_variants=tuple(loose_variants(identity)),
     )
 
 

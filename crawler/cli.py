@@ -231,6 +231,44 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from crawler.export_command import run_export
+
+    archive = open_archive(args)
+    try:
+        return run_export(
+            archive.engine,
+            fmt=args.format,
+            since=args.since,
+            story=args.story,
+            out=args.out,
+            quiet=args.quiet,
+            user_error=UserError,
+        )
+    finally:
+        archive.engine.dispose()
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    from crawler import story_command
+
+    archive = open_archive(args)
+    if args.story_action == "add":
+        return story_command.add(args, archive, UserError)
+    if args.story_action == "list":
+        return story_command.list_(args, archive)
+    return story_command.show(args, archive, UserError)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crawler.run_command import run
+
+    if args.max_sleep <= 0:
+        raise UserError("--max-sleep must be positive", 2)
+    archive = open_archive(args)
+    return run(args, archive, crawl_settings(args, archive), UserError)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract_command import run_extract
 
@@ -330,6 +368,35 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--story", metavar="SLUG", help="file the articles under this story (created if new)")
     crawl.set_defaults(handler=cmd_crawl)
 
+    story = commands.add_parser("story", parents=[common], help="stories: add, list, show")
+    story_actions = story.add_subparsers(dest="story_action", required=True, metavar="ACTION")
+    story_add = story_actions.add_parser("add", parents=[common], help="a new story and its sources")
+    story_add.add_argument("slug", metavar="SLUG")
+    story_add.add_argument("--title", required=True, metavar="T")
+    story_add.add_argument("--seed", action="append", default=[], metavar="URL", help="an article of the story")
+    story_add.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed to poll")
+    story_add.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a (news) sitemap or index")
+    story_add.add_argument("--match", action="append", default=[], metavar="TERM", help="a word or phrase of the story")
+    story_add.add_argument(
+        "--similarity", type=float, metavar="X", help="vocabulary share with the seeds to join (default 0.15)"
+    )
+    story_add.add_argument(
+        "--poll", type=int, metavar="SECONDS", help="poll feeds/sitemaps this often (default 900/1800)"
+    )
+    story_list = story_actions.add_parser("list", parents=[common], help="all stories")
+    story_list.add_argument("--json", action="store_true")
+    story_show = story_actions.add_parser("show", parents=[common], help="a story's coverage, per outlet")
+    story_show.add_argument("slug", metavar="SLUG")
+    story_show.add_argument("--json", action="store_true")
+    story.set_defaults(handler=cmd_story)
+
+    run = commands.add_parser("run", parents=[common], help="the scheduler: poll sources, re-check due articles")
+    run.add_argument("--once", action="store_true", help="one pass, then exit (for cron)")
+    run.add_argument("--story", metavar="SLUG", help="only this story's sources and articles")
+    run.add_argument("--max-sleep", type=float, default=300, metavar="SECONDS", help="longest nap between passes")
+    run.add_argument("--limit", type=int, metavar="N", help="at most N due articles per pass")
+    run.set_defaults(handler=cmd_run)
+
     history = commands.add_parser("history", parents=[common], help="versions of one article")
     history.add_argument("url", metavar="URL")
     history.add_argument("--json", action="store_true", help="machine-readable output")
@@ -349,6 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--raw", action="store_true", help="print the archived page bytes (from the WARC file)")
     capture.add_argument("--json", action="store_true", help="metadata as JSON")
     capture.set_defaults(handler=cmd_capture)
+
+    export = commands.add_parser(
+        "export", parents=[common], help="stream versions (JSON Lines or CSV) since a cursor, for analysis jobs"
+    )
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="JSON Lines (default) or CSV")
+    export.add_argument(
+        "--since", metavar="CURSOR", help="only versions after this cursor (from the last export; @PATH reads a file)"
+    )
+    export.add_argument("--story", metavar="SLUG", help="only versions of articles in this story")
+    export.add_argument(
+        "--out", metavar="FILE", help="write FILE (atomically) and the next cursor to FILE.cursor (default: stdout)"
+    )
+    export.set_defaults(handler=cmd_export)
 
     extract = commands.add_parser("extract", parents=[common], help="extraction only, no database")
     extract.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html / .html.gz files, or http(s) URLs")

@@ -1,8 +1,11 @@
 """``palimpsest demo``: the whole loop, offline, against the local newsroom.
 
-Start the newsroom, crawl its story, have the Ledger rewrite its headline and edit a
-paragraph, crawl again, and show the article's history. Everything lands in a temporary
-directory unless ``--dir`` is given.
+A story is added with one seed article, two outlets' feeds and a news sitemap; a first pass
+of the scheduler discovers the coverage (related articles join, unrelated ones do not); the
+Harbor Ledger then rewrites its headline and edits a paragraph, its sitemap says so, and the
+second pass re-checks the article and stores version 2. The demo ends with the story, the
+article's history and the word-level diff. Everything lands in a temporary directory unless
+``--dir`` is given.
 """
 
 from __future__ import annotations
@@ -13,20 +16,23 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from crawler.cli import UserError, crawl_settings, open_archive, print_summary
+from crawler.cli import UserError, crawl_settings, open_archive
+from crawler.extract.urls import normalise_url
 from crawler.output import format_history
-from crawler.plans import fetch_plans
-from crawler.runner import run_crawls
-from crawler.spiders.article import ArticleSpider
+from crawler.pipelines import schedule_policy
+from crawler.run_command import run_pass
+from crawler.runner import Crawls, run_crawls
+from crawler.story_command import format_story
 from newsroom import Newsroom
-from storage import repository as repo
+from storage import stories
 from storage.diff_render import render_text
 from storage.history import compare_versions, find_article, history_of
+from storage.stories import SourceSpec
 
 # The newsroom is ours and on loopback: no need to wait between requests.
 LOCAL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+MATCH_TERMS = ("water utility", "Tidewater")
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -39,37 +45,49 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"palimpsest demo: database and archive in {directory}")
 
     with Newsroom() as newsroom:
-        urls = newsroom.story_urls()
-        ledger_url = urls[0]
+        sources = [
+            SourceSpec("seed", normalise_url(newsroom.seed_url())),
+            SourceSpec("feed", normalise_url(newsroom.feed_url("courier"))),
+            SourceSpec("feed", normalise_url(newsroom.feed_url("gazette"))),
+            SourceSpec("sitemap", normalise_url(newsroom.sitemap_url())),
+        ]
         with archive.sessions() as session, session.begin():
-            repo.get_or_create_story(session, newsroom.story_slug, newsroom.story_title, datetime.now(UTC))
-        print(f"The newsroom is up: {len(urls)} outlets cover the story '{newsroom.story_title}'.")
+            slug = newsroom.story_slug
+            if stories.repo.get_story(session, slug) is not None:  # a --dir used before
+                slug = f"{slug}-{newsroom.port}"
+            # poll_seconds=0: the demo's second pass polls the sources again at once.
+            story_id = stories.create_story(
+                session, slug, newsroom.story_title, sources=sources, terms=MATCH_TERMS, now=datetime.now(UTC),
+                poll_seconds=0,
+            ).id  # fmt: skip
+        print(
+            f"The newsroom is up: three outlets, their feeds and a news sitemap. Story '{slug}': one seed, "
+            f"two feeds, one sitemap, match terms {', '.join(MATCH_TERMS)}."
+        )
+        policy = schedule_policy(settings)
+        verify_every = settings.getint("PALIMPSEST_VERIFY_EVERY")
 
-        def plans() -> dict[str, Any]:
-            with archive.readers() as session:
-                return fetch_plans(session, urls, verify_every=settings.getint("PALIMPSEST_VERIFY_EVERY"))
-
-        async def main(crawl: Any) -> None:
-            print("\n1. First crawl of the story")
-            print_summary(await crawl(ArticleSpider, urls=urls, story=newsroom.story_slug, plans=plans()))
+        async def main(crawls: Crawls) -> None:
+            print("\n1. First pass: discover the story's coverage")
+            await run_pass(crawls, archive, story_id, policy=policy, verify_every=verify_every)
             revision = newsroom.publish()
             print(f'\n2. The Harbor Ledger revises its article: new headline "{revision.headline}"')
-            print("\n3. Second crawl of the story")
-            print_summary(await crawl(ArticleSpider, urls=urls, story=newsroom.story_slug, plans=plans()))
+            print("\n3. Second pass: the sitemap's new lastmod brings the re-check forward")
+            await run_pass(crawls, archive, story_id, policy=policy, verify_every=verify_every, number=2)
 
         run_crawls(settings, main, verbose=args.verbose)
+        ledger_url = newsroom.seed_url()
 
     with archive.readers() as session:
-        history = history_of(session, find_article(session, [ledger_url]))
-    print(f"\n4. History of the Ledger's article\n\n{format_history(history)}")
-    if len(history.versions) != 2:
+        view = stories.story_view(session, stories.require_story(session, slug))
+        history = history_of(session, find_article(session, [normalise_url(ledger_url)]))
+        comparison = compare_versions(session, history.article) if len(history.versions) > 1 else None
+    print(f"\n4. The story\n\n{format_story(view)}")
+    print(f"\n5. History of the Ledger's article\n\n{format_history(history)}")
+    if comparison is None:
         raise UserError(f"demo expected 2 versions of {ledger_url}, found {len(history.versions)}")
-    with archive.readers() as session:
-        comparison = compare_versions(session, history.article)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    print(f"\n5. What changed (palimpsest diff {ledger_url})\n")
+    print(f"\n6. What changed (palimpsest diff {ledger_url})\n")
     print(render_text(comparison.diff, color=color))
-    print(
-        f"\nEverything fetched is in {archive.archive_dir} (WARC); try: palimpsest --db {args.db} history {ledger_url}"
-    )
+    print(f"\nEverything fetched is in {archive.archive_dir} (WARC); the database is {args.db}.")
     return 0

@@ -32,6 +32,9 @@ class FetchedPage:
     # (previous payload digest, the record that holds it, validators): see crawler.plans.
     story_slug: str | None = None
     story_how: str = "seed"
+    candidate_url: str | None = None  # a story candidate, judged after the pass, not joined now
+    links_for: list[int] = field(default_factory=list)  # story ids whose candidates its links become
+    retry_after: float | None = None  # seconds, from a Retry-After header
     plan: dict[str, Any] = field(default_factory=dict)
     # Filled by the pipelines.
     extraction: Any = None
@@ -46,3 +49,19 @@ class FetchedPage:
     @property
     def content_type(self) -> str | None:
         return self.headers.get("content-type")
+
+
+@dataclass
+class SourcePolled:
+    """A story source (feed or sitemap) was fetched: what it pointed at, or why it failed."""
+
+    source_id: int
+    story_id: int
+    url: str
+    fetched_at: datetime
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    found: list[Any] = field(default_factory=list)  # crawler.discovery.Candidate
+    error: str | None = None
+    record_poll: bool = True  # False for the child sitemaps of an index (the index is the poll)

@@ -1,12 +1,18 @@
-"""Downloader middlewares: conditional re-checks."""
+"""Downloader middlewares: conditional re-checks, Retry-After."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from crawler.extract.dates import retry_after_seconds
 
 
 class ConditionalRequestMiddleware:
@@ -29,3 +35,44 @@ class ConditionalRequestMiddleware:
         if last_modified := plan.get("last_modified"):
             request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
         return None
+
+
+class RetryAfterMiddleware:
+    """Honours Retry-After on 429 and 503.
+
+    Scrapy's RetryMiddleware retries at once. Here a response that says how long to wait is
+    retried after that wait, when it is short (``PALIMPSEST_RETRY_AFTER_MAX``, default 60 s);
+    a longer wait is not spent holding the crawl: the response goes through as an error
+    capture, and the schedule puts the next check no earlier than the server asked.
+    """
+
+    def __init__(self, max_wait: float, max_retry_times: int) -> None:
+        self.max_wait = max_wait
+        self.max_retry_times = max_retry_times
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured("RETRY_ENABLED is off")
+        return cls(settings.getfloat("PALIMPSEST_RETRY_AFTER_MAX", 60.0), settings.getint("RETRY_TIMES"))
+
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        if response.status not in (429, 503) or request.meta.get("dont_retry"):
+            return response
+        delay = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"), datetime.now(UTC))
+        if delay is None:
+            return response  # no wait given: RetryMiddleware retries as usual
+        retry = None
+        if delay <= self.max_wait:
+            retry = get_retry_request(
+                request,
+                spider=spider,
+                reason=f"HTTP {response.status} with Retry-After {delay:g}s",
+                max_retry_times=self.max_retry_times,
+            )
+        request.meta["dont_retry"] = True  # whatever happens, not an immediate retry
+        if retry is None:
+            return response
+        await asyncio.sleep(delay)
+        return retry

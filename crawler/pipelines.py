@@ -7,6 +7,7 @@ testable without a crawler: ``StorePipeline(session_factory=...)``.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 from scrapy import signals
@@ -15,12 +16,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.capture import extracted_version, fetch_record, needs_extraction
 from crawler.extract import ExtractionError, extract_article
-from crawler.items import FetchedPage
+from crawler.extract.urls import BadURLError, normalise_url
+from crawler.items import FetchedPage, SourcePolled
+from crawler.plans import plan_for
 from crawler.warc import HttpExchange, WarcArchive
 from crawler.workers import ExtractionPool, WorkerCrashed
+from storage import stories
 from storage.db import make_engine, make_session_factory
 from storage.ingest import StoryLink, ingest_capture
 from storage.migrate import ensure_schema
+from storage.models import Article, Story, StorySource
+from storage.schedule import SchedulePolicy
+from storage.stories import FoundURL
 
 
 class ExtractPipeline:
@@ -91,17 +98,28 @@ class ArchivePipeline:
         return item
 
 
+def schedule_policy(settings: Any) -> SchedulePolicy:
+    """The re-check policy from PALIMPSEST_SCHEDULE_* settings (see storage.schedule)."""
+    values = {
+        name: str(settings[name])
+        for name in settings.attributes
+        if name.startswith("PALIMPSEST_SCHEDULE_") and settings[name] not in (None, "")
+    }
+    return SchedulePolicy.from_settings(values)
+
+
 class StorePipeline:
     """Stores each capture, and its version if the text changed, in one transaction."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], policy: SchedulePolicy | None = None) -> None:
         self.session_factory = session_factory
+        self.policy = policy or SchedulePolicy()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         engine = make_engine(crawler.settings["PALIMPSEST_DATABASE_URL"])
         ensure_schema(engine)
-        pipeline = cls(make_session_factory(engine))
+        pipeline = cls(make_session_factory(engine), schedule_policy(crawler.settings))
         crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
         return pipeline
 
@@ -110,7 +128,109 @@ class StorePipeline:
             return item
         fetch = fetch_record(item, item.extraction)
         candidate = extracted_version(item.extraction) if item.extraction is not None else None
-        story = StoryLink(item.story_slug, item.story_how) if item.story_slug else None
+        story = (
+            StoryLink(item.story_slug, item.story_how, candidate_url=item.candidate_url) if item.story_slug else None
+        )
         with self.session_factory() as session, session.begin():
-            item.result = ingest_capture(session, fetch, candidate, now=item.fetched_at, story=story)
+            item.result = ingest_capture(
+                session, fetch, candidate, now=item.fetched_at, story=story, policy=self.policy
+            )
         return item
+
+
+class DiscoveryPipeline:
+    """Turns polled feeds and sitemaps, and the links of story articles, into candidates.
+
+    New candidates are recorded (once per story and URL) and fetched in the same pass; a feed
+    or sitemap date newer than what is known of a member article makes it due, and it is
+    re-checked in the same pass too.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], policy: SchedulePolicy, max_candidates: int) -> None:
+        self.session_factory = session_factory
+        self.policy = policy
+        self.max_candidates = max_candidates
+        self.crawler: Crawler | None = None
+        self.rechecked: set[str] = set()  # one hint-driven re-check per article per pass
+        self.seen_work = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DiscoveryPipeline:
+        engine = make_engine(crawler.settings["PALIMPSEST_DATABASE_URL"])
+        pipeline = cls(
+            make_session_factory(engine),
+            schedule_policy(crawler.settings),
+            crawler.settings.getint("PALIMPSEST_MAX_CANDIDATES_PER_SOURCE", 200),
+        )
+        pipeline.crawler = crawler
+        crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, SourcePolled):
+            self._source(item)
+        elif isinstance(item, FetchedPage) and item.links_for and item.extraction is not None:
+            found = [FoundURL(url, "link", raw=raw) for raw in item.extraction.links if (url := _normalised(raw))]
+            for story_id in item.links_for:
+                self._triage(story_id, found[: self.max_candidates], item.fetched_at, None)
+        return item
+
+    def _source(self, item: SourcePolled) -> None:
+        stats = self.crawler.stats if self.crawler else None
+        with self.session_factory() as session, session.begin():
+            source = session.get(StorySource, item.source_id)
+            if source is not None and item.record_poll:
+                stories.record_poll(
+                    session, source, now=item.fetched_at, status=item.status, error=item.error,
+                    etag=item.etag, last_modified=item.last_modified,
+                )  # fmt: skip
+        if stats is not None:
+            stats.inc_value("palimpsest/sources_polled" if item.record_poll else "palimpsest/sitemaps_followed")
+            if item.error:
+                problems = stats.get_value("palimpsest/problems") or []
+                problems.append(("source error", item.url, item.error))
+                stats.set_value("palimpsest/problems", problems)
+        found = [
+            FoundURL(url, candidate.how, candidate.title, candidate.modified_at, raw=candidate.url)
+            for candidate in item.found[: self.max_candidates]
+            if (url := _normalised(candidate.url))
+        ]
+        self._triage(item.story_id, found, item.fetched_at, item.source_id)
+
+    def _triage(self, story_id: int, found: list[FoundURL], now: datetime, source_id: int | None) -> None:
+        if not found:
+            return
+        with self.session_factory() as session, session.begin():
+            story = session.get(Story, story_id)
+            if story is None:
+                return
+            triage = stories.triage(session, story_id, found, now=now, source_id=source_id, policy=self.policy)
+            slug = story.slug
+            rechecks = [
+                (article.canonical_url, plan_for(session, article), stories.memberships(session, [article.id]))
+                for article in (session.get(Article, article_id) for article_id in triage.recheck)
+                if article is not None
+            ]
+        spider = self.crawler.spider if self.crawler else None
+        if spider is None or not hasattr(spider, "candidate_request"):
+            return
+        for item in triage.fetch:
+            self.crawler.engine.crawl(spider.candidate_request(item.raw or item.url, slug, item.how, item.url))
+        work = getattr(spider, "work", None)
+        if work is not None and not self.seen_work:  # due by schedule: already in this pass
+            self.rechecked.update(article.url for article in work.articles)
+            self.seen_work = True
+        rechecks = [item for item in rechecks if item[0] not in self.rechecked]
+        for url, plan, member_of in rechecks:
+            self.rechecked.add(url)
+            self.crawler.engine.crawl(spider.recheck_request(url, plan, next(iter(member_of.values()), [])))
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("palimpsest/candidates_new", len(triage.fetch))
+            self.crawler.stats.inc_value("palimpsest/hint_rechecks", len(rechecks))
+
+
+def _normalised(url: str) -> str | None:
+    try:
+        return normalise_url(url)
+    except BadURLError:
+        return None

@@ -9,6 +9,8 @@ request. Conditional requests go only to outlets whose validators have never lie
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +19,8 @@ from sqlalchemy.orm import Session
 from crawler.extract.urls import BadURLError, normalise_url
 from crawler.warc import warc_date
 from storage import repository as repo
-from storage.models import Article, Capture, Outlet
+from storage import stories
+from storage.models import Article, Capture, Outlet, Story
 
 DEFAULT_VERIFY_EVERY = 8
 
@@ -68,3 +71,115 @@ def fetch_plans(
         if article is not None:
             plans[url] = plan_for(session, article, verify_every=verify_every)
     return plans
+
+
+# --- a pass of `palimpsest run` ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceWork:
+    id: int
+    story_id: int
+    kind: str
+    url: str
+    plan: dict[str, Any] = field(default_factory=dict)  # the source's own validators
+
+
+@dataclass(frozen=True)
+class SeedWork:
+    url: str
+    story_slug: str
+    story_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ArticleWork:
+    url: str
+    plan: dict[str, Any]
+    story_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CandidateWork:
+    url: str
+    story_slug: str
+    how: str
+
+
+@dataclass(frozen=True)
+class PassWork:
+    """Everything one pass will fetch, decided from the database before the crawl starts."""
+
+    sources: list[SourceWork] = field(default_factory=list)
+    seeds: list[SeedWork] = field(default_factory=list)
+    articles: list[ArticleWork] = field(default_factory=list)
+    candidates: list[CandidateWork] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.seeds or self.articles or self.candidates)
+
+    def describe(self) -> str:
+        return (
+            f"{len(self.sources)} source(s) to poll, {len(self.seeds)} seed(s), "
+            f"{len(self.articles)} article(s) due, {len(self.candidates)} candidate(s) left over"
+        )
+
+
+def pass_work(
+    session: Session,
+    now: datetime,
+    *,
+    story: Story | None = None,
+    verify_every: int = DEFAULT_VERIFY_EVERY,
+    article_limit: int | None = None,
+) -> PassWork:
+    story_filter = [story] if story is not None else list(session.scalars(select(Story).order_by(Story.id)))
+    slugs = {s.id: s.slug for s in story_filter}
+    work = PassWork()
+    for source in stories.due_sources(session, now, story):
+        if source.kind == "seed" or source.story_id not in slugs:
+            continue
+        plan = {"etag": source.etag, "last_modified": source.last_modified}
+        work.sources.append(SourceWork(source.id, source.story_id, source.kind, source.url, plan))
+    for item in story_filter:
+        for source in stories.sources_of(session, item):
+            if source.kind != "seed":
+                continue
+            article = repo.find_article_by_urls(session, [source.url])
+            members = stories.memberships(session, [article.id]).get(article.id, []) if article else []
+            if item.id not in members:
+                work.seeds.append(SeedWork(source.url, item.slug, (item.id,)))
+    due = stories.due_articles(session, now, story, limit=article_limit)
+    member_of = stories.memberships(session, [a.id for a in due])
+    for article in due:
+        work.articles.append(
+            ArticleWork(
+                article.canonical_url,
+                plan_for(session, article, verify_every=verify_every),
+                tuple(member_of.get(article.id, ())),
+            )
+        )
+    for candidate in stories.unfetched_candidates(session, story):
+        if candidate.story_id in slugs:
+            work.candidates.append(CandidateWork(candidate.url, slugs[candidate.story_id], candidate.how))
+    return work
+
+
+def load_pass_work(settings: Any, story_slug: str | None = None) -> PassWork:
+    """The pass work for `scrapy crawl story`: opens the database named in the settings."""
+    from datetime import UTC
+
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import ensure_schema
+
+    engine = make_engine(settings["PALIMPSEST_DATABASE_URL"])
+    ensure_schema(engine)
+    try:
+        with make_session_factory(engine, writes=False)() as session:
+            story = stories.require_story(session, story_slug) if story_slug else None
+            return pass_work(
+                session, datetime.now(UTC), story=story, verify_every=settings.getint("PALIMPSEST_VERIFY_EVERY")
+            )
+    finally:
+        engine.dispose()

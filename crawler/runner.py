@@ -8,8 +8,10 @@ fetched is stored); a second one stops at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,9 +45,7 @@ class CrawlStats:
     seconds: float = 0.0
     internal_errors: int = 0
     interrupted: bool = False
-
-
-Crawl = Callable[..., Awaitable[CrawlStats]]
+    extra: dict[str, int] = field(default_factory=dict)  # other palimpsest/ counters
 
 
 class _Interrupt:
@@ -53,18 +53,63 @@ class _Interrupt:
 
     def __init__(self, runner: AsyncCrawlerRunner, reactor: Any) -> None:
         self.runner, self.reactor, self.count = runner, reactor, 0
+        self.stopped = asyncio.Event()
 
     def __call__(self, signum: int, _frame: Any) -> None:
         self.count += 1
         if self.count == 1:
-            print("\nStopping: finishing pages in flight (again to stop at once)...", flush=True)
-            self.reactor.callFromThread(lambda: deferred_from_coro(self.runner.stop()))
+            print("\nStopping: finishing pages in flight (again to stop at once)...", file=sys.stderr, flush=True)
+            self.reactor.callFromThread(self._stop_gracefully)
         else:
             self.reactor.callFromThread(self.reactor.stop)
 
+    def _stop_gracefully(self) -> None:
+        self.stopped.set()
+        deferred_from_coro(self.runner.stop())
 
-def run_crawls(settings: Settings, main: Callable[[Crawl], Awaitable[T]], *, verbose: bool = False) -> T:
-    """Run ``main`` with a ``crawl`` function inside the reactor; return what main returns."""
+
+class Crawls:
+    """What ``main`` gets: ``await crawls(Spider, **kwargs)`` runs one crawl; ``stopping`` says
+    whether the user asked to stop; ``await crawls.sleep(s)`` waits, cut short by a stop."""
+
+    def __init__(self, runner: AsyncCrawlerRunner, interrupt: _Interrupt) -> None:
+        self._runner, self._interrupt = runner, interrupt
+
+    @property
+    def stopping(self) -> bool:
+        return self._interrupt.count > 0
+
+    async def sleep(self, seconds: float) -> bool:
+        """False when woken by a stop request."""
+        try:
+            await asyncio.wait_for(self._interrupt.stopped.wait(), timeout=max(0.0, seconds))
+        except TimeoutError:
+            return True
+        return False
+
+    async def __call__(self, spidercls: type[Spider], **kwargs: Any) -> CrawlStats:
+        crawler = self._runner.create_crawler(spidercls)
+        started = time.monotonic()
+        await self._runner.crawl(crawler, **kwargs)
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        return CrawlStats(
+            counts=outcome_counts(stats),
+            problems=list(stats.get("palimpsest/problems", [])),
+            seconds=time.monotonic() - started,
+            internal_errors=stats.get("log_count/ERROR", 0),
+            interrupted=self.stopping or stats.get("finish_reason") == "shutdown",
+            extra={
+                key.split("/", 1)[1]: value
+                for key, value in stats.items()
+                if key.startswith("palimpsest/")
+                and isinstance(value, int)
+                and not key.startswith("palimpsest/outcome/")
+            },
+        )
+
+
+def run_crawls(settings: Settings, main: Callable[[Crawls], Awaitable[T]], *, verbose: bool = False) -> T:
+    """Run ``main`` with a ``Crawls`` inside the reactor; return what main returns."""
     if verbose:
         configure_logging(settings)
     else:
@@ -78,22 +123,9 @@ def run_crawls(settings: Settings, main: Callable[[Crawl], Awaitable[T]], *, ver
     interrupt = _Interrupt(runner, reactor)
     outcome: dict[str, Any] = {}
 
-    async def crawl(spidercls: type[Spider], **kwargs: Any) -> CrawlStats:
-        crawler = runner.create_crawler(spidercls)
-        started = time.monotonic()
-        await runner.crawl(crawler, **kwargs)
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        return CrawlStats(
-            counts=outcome_counts(stats),
-            problems=list(stats.get("palimpsest/problems", [])),
-            seconds=time.monotonic() - started,
-            internal_errors=stats.get("log_count/ERROR", 0),
-            interrupted=interrupt.count > 0 or stats.get("finish_reason") == "shutdown",
-        )
-
     async def wrapper() -> None:
         try:
-            outcome["value"] = await main(crawl)
+            outcome["value"] = await main(Crawls(runner, interrupt))
         except BaseException as exc:  # handed back to the caller below
             outcome["error"] = exc
         finally:

@@ -42,9 +42,12 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 200,
     "crawler.pipelines.ExtractPipeline": 300,
     "crawler.pipelines.StorePipeline": 800,
+    "crawler.pipelines.DiscoveryPipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    # Sees responses before RetryMiddleware (550), so a Retry-After is honoured, not raced.
+    "crawler.middlewares.RetryAfterMiddleware": 555,
 }
 EXTENSIONS = {
     "crawler.report.CrawlReport": 500,
@@ -62,6 +65,13 @@ PALIMPSEST_WARC_PREFIX = "palimpsest"
 PALIMPSEST_CONDITIONAL_REQUESTS = True
 # Every Nth unchanged re-check is sent unconditionally, to catch servers whose 304s lie.
 PALIMPSEST_VERIFY_EVERY = 8
+# Retry-After up to this many seconds is waited for within the crawl; longer ones move the
+# article's next check instead.
+PALIMPSEST_RETRY_AFTER_MAX = 60
+# A story source yields at most this many new candidates per poll.
+PALIMPSEST_MAX_CANDIDATES_PER_SOURCE = 200
+# Re-check schedule (storage/schedule.py), e.g. PALIMPSEST_SCHEDULE_TIERS="3h=15m,1d=1h,7d=3h,30d=1d,90d=7d",
+# PALIMPSEST_SCHEDULE_RETIRE_AFTER="90d", PALIMPSEST_SCHEDULE_MIN_INTERVAL="5m" (unset: the defaults).
 # Extraction worker processes; 0 extracts inline in the crawling process.
 PALIMPSEST_EXTRACT_WORKERS = int(os.environ.get("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1))
 # A line per fetched page on stderr while a crawl runs.

@@ -1,9 +1,12 @@
-"""The newsroom's articles: an original, fictional story covered by two outlets.
+"""The newsroom's articles: an original, fictional story covered by three outlets.
 
 Harbor City, a fictional port town, sells its water utility. The Harbor Ledger (metered
 paywall, subscription prompt in the middle of the text, photo caption, byline, JSON-LD) breaks
-the story and later rewrites its headline and corrects a figure; the Bayside Courier (free)
-follows up and cites the Ledger. Everything here was written for this project.
+the story, links to an explainer, and later rewrites its headline; the Bayside Courier (free)
+follows up and cites the Ledger; the Northfield Gazette covers it without the story's key
+words (only its vocabulary says it is the same story) and runs the Courier's piece as a
+syndicated copy. All three feeds also carry unrelated local news. Everything here was written
+for this project.
 """
 
 from __future__ import annotations
@@ -37,8 +40,13 @@ class Article:
     published: datetime
     access: str  # free | metered | hard
     revisions: list[Revision]
-    links: tuple[tuple[str, str], ...] = ()  # (outlet key, path) cited in the text
+    links: tuple[tuple[str, str, str], ...] = ()  # (outlet key, path, anchor words) cited in the text
     scripted: list[Revision] = field(default_factory=list)  # revisions `publish()` reveals
+    in_story: bool = True  # part of the water-sale story's coverage
+    amp: bool = False  # also served as an AMP page at /amp<path>
+    based_on: tuple[str, str] | None = None  # syndicated copy of (outlet key, path)
+    link_query: str = ""  # tracking parameters on the links this article makes
+    listed: bool = True  # appears in its outlet's feed and sitemaps
 
     @property
     def current(self) -> Revision:
@@ -64,6 +72,7 @@ class Outlet:
 OUTLETS = {
     "ledger": Outlet("ledger", "The Harbor Ledger", "127.0.0.1", "ledger"),
     "courier": Outlet("courier", "Bayside Courier", "127.0.0.2", "courier"),
+    "gazette": Outlet("gazette", "Northfield Gazette", "127.0.0.3", "courier"),
 }
 
 
@@ -73,6 +82,9 @@ def _utc(*args: int) -> datetime:
 
 LEDGER_PATH = "/2026/11/03/metro/harbor-city-water-utility-sale.html"
 COURIER_PATH = "/news/harbor-city-council-water-utility-vote"
+EXPLAINER_PATH = "/2026/11/04/metro/tidewater-deal-what-it-means-for-your-bill.html"
+GAZETTE_PATH = "/regional/harbor-city-waterworks-deal"
+WIRE_PATH = "/wire/harbor-city-weighs-selling-water-system"
 
 _LEDGER_V1 = Revision(
     headline="Harbor City to Sell Its Water Utility to a Private Operator",
@@ -161,7 +173,145 @@ _COURIER_V1 = Revision(
     ),
 )
 
-_COURIER_LINKS = (("ledger", LEDGER_PATH),)
+_COURIER_LINKS = (("ledger", LEDGER_PATH, "The Harbor Ledger"),)
+
+_EXPLAINER = Revision(
+    headline="What the Tidewater deal means for your water bill",
+    dek="Rates are frozen for three years. After that, the state utility commission decides.",
+    authors=("Tomas Reyes",),
+    modified=_utc(2026, 11, 4, 8, 0),
+    paragraphs=(
+        "Under the agreement with Tidewater Utilities, residential water rates in Harbor City would stay "
+        "where they are for three years after the sale closes, according to the summary released by the "
+        "mayor's office.",
+        "After the freeze, Tidewater would have to ask the state utility commission for any increase, in "
+        "a rate case that includes public hearings. Private operators typically seek increases to recover "
+        "spending on pipes and treatment plants.",
+        "The Harbor City Ratepayers Alliance estimates a typical bill could rise 40 percent within a "
+        "decade. The mayor's office disputes that figure and says the company's capital plan would be "
+        "spread over thirty years.",
+        "Customers who struggle to pay would keep access to the city's assistance program for at least "
+        "five years, the summary says, though eligibility rules after that are not spelled out.",
+    ),
+)
+
+_GAZETTE_REPORT = Revision(
+    headline="Northfield watches as Harbor City hands its waterworks to a private company",
+    dek="The port town's $410 million deal is being studied by councils up and down the coast.",
+    authors=("Ines Carvalho",),
+    modified=_utc(2026, 11, 5, 10, 0),
+    paragraphs=(
+        "Harbor City's decision to sell its municipal waterworks for $410 million is being followed "
+        "closely in Northfield, where aging pipes and pension debt have strained the budget for years.",
+        "The deal would hand the Northgate pumping station, the Alder Creek reservoir and the mains "
+        "beneath Harbor City's streets to a private operator, which has promised to replace lead service "
+        "lines and to freeze residential rates for three years.",
+        "Mayor Celia Okafor of Harbor City has said the sale lets her city retire most of its pension "
+        "debt without raising property taxes. Northfield's finance director said the town would study "
+        "the agreement before considering anything similar.",
+        "The Harbor City Ratepayers Alliance warns that household bills could rise by 40 percent within "
+        "a decade once the freeze ends, as the operator recovers its investment through rate cases before "
+        "the state commission.",
+        "Union leaders representing 240 workers in Harbor City said they had been promised two years "
+        "without job cuts, a promise that does not appear in the written agreement.",
+    ),
+)
+
+# Unrelated local news that shares the feeds (and some words: "Harbor City", "waterfront").
+_UNRELATED = {
+    ("ledger", "/2026/11/02/metro/ferry-fares-rise-in-january.html", "Metro"): Revision(
+        headline="Ferry fares to rise 5 percent in January",
+        dek="The harbor authority says fuel and crew costs drove the increase.",
+        authors=("Mara Ellison",),
+        modified=_utc(2026, 11, 2, 7, 0),
+        paragraphs=(
+            "A one-way ferry ticket between Harbor City and the islands will cost $4.20 from January, up "
+            "from $4, the harbor authority announced on Sunday.",
+            "Officials blamed higher fuel prices and a new contract for deckhands and engineers, and said "
+            "monthly passes for commuters would rise by the same share.",
+            "Riders at the downtown terminal were resigned. A nurse who crosses twice a day said the "
+            "increase would cost her about ninety dollars a year.",
+            "The authority will hold a public meeting on the schedule for next summer in December.",
+        ),
+    ),
+    ("ledger", "/2026/11/01/sports/marathon-route-adds-waterfront-loop.html", "Sports"): Revision(
+        headline="Harbor City Marathon route adds a waterfront loop",
+        dek="Runners will pass the old lighthouse for the first time.",
+        authors=("Jun Park",),
+        modified=_utc(2026, 11, 1, 12, 0),
+        paragraphs=(
+            "The Harbor City Marathon will add a two-mile loop along the waterfront next spring, taking "
+            "runners past the old lighthouse and the fish market for the first time.",
+            "Race organizers said the change replaces a stretch of highway that drew complaints from "
+            "runners and from drivers stuck in traffic for hours.",
+            "Registration opens on December 1, and organizers expect more than 6,000 entrants.",
+            "Volunteers are still needed for water stations along the new loop, they said.",
+        ),
+    ),
+    ("courier", "/news/library-extends-weekend-hours", "Community"): Revision(
+        headline="Bayside library extends weekend hours",
+        dek="The main branch will open on Sundays from January.",
+        authors=("Dana Whitfield",),
+        modified=_utc(2026, 11, 3, 16, 0),
+        paragraphs=(
+            "The Bayside public library will open its main branch on Sundays from January, the first time "
+            "in a decade, after a donation from a local foundation covered the added staff costs.",
+            "Librarians said weekend visits had doubled since the reading room was renovated last year.",
+            "The children's section will host story hours on Sunday mornings, and the study rooms will be "
+            "available until 8 p.m.",
+        ),
+    ),
+    ("courier", "/news/bay-street-bakery-turns-50", "Community"): Revision(
+        headline="Bay Street bakery celebrates 50 years with free rolls",
+        dek="Three generations of one family have run the ovens since 1976.",
+        authors=("Luis Ortega",),
+        modified=_utc(2026, 11, 4, 9, 0),
+        paragraphs=(
+            "The Marino family bakery on Bay Street turned fifty this week, and handed out a free roll to "
+            "every customer who came through the door on Saturday.",
+            "Rosa Marino, who runs the shop with her son and granddaughter, said the recipe for the "
+            "sourdough had not changed since her father opened the place.",
+            "The line stretched around the block by nine in the morning, neighbors said.",
+        ),
+    ),
+    ("gazette", "/sports/panthers-win-county-title", "Sports"): Revision(
+        headline="Panthers win county title in overtime",
+        dek="A late field goal sealed Northfield's first championship since 2009.",
+        authors=("Ben Okoro",),
+        modified=_utc(2026, 11, 2, 22, 0),
+        paragraphs=(
+            "Northfield High's Panthers won the county football title on Saturday night, beating Eastport "
+            "24 to 21 in overtime on a field goal from 38 yards.",
+            "The Panthers trailed by ten points at halftime before their defense forced three turnovers.",
+            "It is the school's first championship since 2009. The team plays in the regional semifinal next weekend.",
+        ),
+    ),
+    ("gazette", "/local/school-board-delays-start-time-vote", "Local"): Revision(
+        headline="School board delays vote on later start times",
+        dek="Parents asked for more time to weigh the effect on bus routes.",
+        authors=("Grace Liu",),
+        modified=_utc(2026, 11, 3, 21, 0),
+        paragraphs=(
+            "The Northfield school board postponed a vote on moving the high school's first bell to 8:30 "
+            "a.m., after parents said they needed more time to understand the effect on bus routes.",
+            "Supporters of the change cited research on teenagers' sleep. Opponents worried about after-"
+            "school jobs and sports practices running late.",
+            "The board will take up the question again in January.",
+        ),
+    ),
+    ("gazette", "/local/farmers-market-moves-indoors", "Local"): Revision(
+        headline="Farmers market moves indoors for the winter",
+        dek="Vendors will set up in the old armory on Saturdays.",
+        authors=("Hugo Berg",),
+        modified=_utc(2026, 11, 4, 11, 0),
+        paragraphs=(
+            "Northfield's farmers market will move into the old armory on Saturdays from December through "
+            "March, the town's recreation department said.",
+            "About thirty vendors have signed up, selling apples, cheese, bread and honey.",
+            "The armory's heating system was repaired this fall with money from the town's capital budget.",
+        ),
+    ),
+}
 
 
 def build_articles() -> dict[str, Article]:
@@ -174,6 +324,9 @@ def build_articles() -> dict[str, Article]:
         access="metered",
         revisions=[_LEDGER_V1],
         scripted=[_LEDGER_V2],
+        links=(("ledger", EXPLAINER_PATH, "freeze residential rates"),),
+        link_query="?utm_source=ledger&utm_medium=related",
+        amp=True,
     )
     courier = Article(
         outlet="courier",
@@ -183,8 +336,47 @@ def build_articles() -> dict[str, Article]:
         access="free",
         revisions=[_COURIER_V1],
         links=_COURIER_LINKS,
+        link_query="?utm_source=courier&utm_medium=referral",
     )
-    return {article.key: article for article in (ledger, courier)}
+    explainer = Article(
+        outlet="ledger",
+        path=EXPLAINER_PATH,
+        section="Metro",
+        published=_utc(2026, 11, 4, 8, 0),
+        access="metered",
+        revisions=[_EXPLAINER],
+    )
+    gazette = Article(
+        outlet="gazette",
+        path=GAZETTE_PATH,
+        section="Regional",
+        published=_utc(2026, 11, 5, 10, 0),
+        access="free",
+        revisions=[_GAZETTE_REPORT],
+        amp=True,
+    )
+    wire = Article(
+        outlet="gazette",
+        path=WIRE_PATH,
+        section="Wire",
+        published=_utc(2026, 11, 4, 15, 0),
+        access="free",
+        revisions=[_COURIER_V1],
+        based_on=("courier", COURIER_PATH),
+    )
+    unrelated = [
+        Article(
+            outlet=outlet,
+            path=path,
+            section=section,
+            published=revision.modified,
+            access="metered" if outlet == "ledger" else "free",
+            revisions=[revision],
+            in_story=False,
+        )
+        for (outlet, path, section), revision in _UNRELATED.items()
+    ]
+    return {article.key: article for article in (ledger, courier, explainer, gazette, wire, *unrelated)}
 
 
 STORY_SLUG = "harbor-city-water-sale"

@@ -74,6 +74,8 @@ def generated_article(number: int) -> Article:
         published=published,
         access="free" if outlet == "courier" else "metered",
         revisions=[revision],
+        in_story=False,
+        listed=False,
     )
 
 

@@ -24,7 +24,7 @@ def _byline_html(authors: Iterable[str]) -> str:
     return "By " + links[0]
 
 
-def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str) -> str:
+def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str, based_on: str | None = None) -> str:
     access = revision.access or article.access
     data = {
         "@context": "https://schema.org",
@@ -41,6 +41,8 @@ def _jsonld(article: Article, outlet: Outlet, revision: Revision, url: str) -> s
         "isAccessibleForFree": access == "free",
         "wordCount": sum(len(p.split()) for p in revision.paragraphs),
     }
+    if based_on:
+        data["isBasedOn"] = based_on
     if access != "free":
         data["hasPart"] = {
             "@type": "WebPageElement",
@@ -72,13 +74,21 @@ WALL_PROMPTS = {
 }
 
 
-def _head(article: Article, outlet: Outlet, revision: Revision, url: str) -> str:
+def _head(article: Article, outlet: Outlet, revision: Revision, url: str, url_for: UrlFor | None = None) -> str:
     title = escape(revision.headline)
+    # A syndicated copy names the original as its canonical (on another domain).
+    canonical = url_for(*article.based_on) if article.based_on and url_for else url
+    amp = (
+        f'<link rel="amphtml" href="{escape(url_for(article.outlet, "/amp" + article.path))}">'
+        if article.amp and url_for
+        else ""
+    )
     return f"""<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - {escape(outlet.name)}</title>
-<link rel="canonical" href="{escape(url)}">
+<link rel="canonical" href="{escape(canonical)}">
+{amp}
 <meta name="description" content="{escape(revision.dek)}">
 <meta property="og:type" content="article">
 <meta property="og:title" content="{title}">
@@ -88,33 +98,48 @@ def _head(article: Article, outlet: Outlet, revision: Revision, url: str) -> str
 <meta property="article:modified_time" content="{revision.modified.isoformat()}">
 <meta property="article:section" content="{escape(article.section)}">
 {_content_tier(article.current_access)}
-<script type="application/ld+json">{_jsonld(article, outlet, revision, url)}</script>
+<script type="application/ld+json">{_jsonld(article, outlet, revision, url, canonical if article.based_on else None)}</script>
 <script src="/static/app.js?v={revision.template_nonce}" defer></script>
 </head>"""
 
 
-def _paragraphs(paragraphs: Iterable[str], links: dict[int, str] | None = None) -> str:
+def _paragraphs(paragraphs: Iterable[str], links: Iterable[tuple[str, str]] = ()) -> str:
+    """Paragraphs with in-text links: (anchor words, URL) linked at their first occurrence."""
+    pending = [(escape(anchor), url) for anchor, url in links]
     out = []
-    for index, text in enumerate(paragraphs):
+    for text in paragraphs:
         body = escape(text)
-        if links and index in links:
-            body = body.replace("The Harbor Ledger", f'<a href="{escape(links[index])}">The Harbor Ledger</a>', 1)
+        for item in list(pending):
+            anchor, url = item
+            if anchor in body:
+                body = body.replace(anchor, f'<a href="{escape(url)}">{anchor}</a>', 1)
+                pending.remove(item)
         out.append(f"<p>{body}</p>")
     return "\n".join(out)
 
 
-def _ledger_body(revision: Revision, access: str, free_part: tuple[str, ...], gated_part: tuple[str, ...]) -> str:
+def _links(article: Article, url_for: UrlFor) -> list[tuple[str, str]]:
+    return [(anchor, url_for(outlet, path) + article.link_query) for outlet, path, anchor in article.links]
+
+
+def _ledger_body(
+    revision: Revision,
+    access: str,
+    free_part: tuple[str, ...],
+    gated_part: tuple[str, ...],
+    links: list[tuple[str, str]],
+) -> str:
     if access in WALL_PROMPTS:
         # A wall: two paragraphs of teaser, the prompt, and none of the gated part.
         return f"""  <section class="article-body" itemprop="articleBody">
     <div class="story-body-part">
-{_paragraphs(free_part[:2])}
+{_paragraphs(free_part[:2], links)}
     </div>
     <div class="paywall-prompt" data-paywall="{access}">{WALL_PROMPTS[access]}</div>
   </section>"""
     return f"""  <section class="article-body" itemprop="articleBody">
     <div class="story-body-part">
-{_paragraphs(free_part)}
+{_paragraphs(free_part, links)}
     </div>
     <div class="ad ad--inline" data-slot="inline-{revision.template_nonce}"><span class="ad-label">Advertisement</span></div>
     <div class="meter-prompt tp-container" data-paywall="meter">
@@ -122,7 +147,7 @@ def _ledger_body(revision: Revision, access: str, free_part: tuple[str, ...], ga
       <p><a href="/subscribe?campaign=meter">Subscribe to The Harbor Ledger</a></p>
     </div>
     <div class="story-body-part article-body--gated">
-{_paragraphs(gated_part)}
+{_paragraphs(gated_part, links)}
     </div>
   </section>"""
 
@@ -142,7 +167,7 @@ def render_ledger(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
     correction = f'<div class="correction"><p>{escape(revision.correction)}</p></div>' if revision.correction else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
-{_head(article, outlet, revision, url)}
+{_head(article, outlet, revision, url, url_for)}
 <body>
 <header class="masthead">
   <a class="logo" href="/">{escape(outlet.name)}</a>
@@ -159,7 +184,7 @@ def render_ledger(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
     <p class="byline">{_byline_html(revision.authors)}</p>
     <time datetime="{article.published.isoformat()}">{date_label}</time>
   </div>
-{_ledger_body(revision, article.current_access, free_part, gated_part)}
+{_ledger_body(revision, article.current_access, free_part, gated_part, _links(article, url_for))}
   {correction}
   <div class="section-label">{escape(article.section)}</div>
 </article>
@@ -174,12 +199,11 @@ def render_ledger(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
 def render_courier(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
     revision = article.current
     url = url_for(article.outlet, article.path)
-    links = {0: url_for(*article.links[0])} if article.links else None
     date_label = article.published.strftime("%B %-d, %Y")
     correction = f"<p><em>{escape(revision.correction)}</em></p>" if revision.correction else ""
     return f"""<!DOCTYPE html>
 <html lang="en-US">
-{_head(article, outlet, revision, url)}
+{_head(article, outlet, revision, url, url_for)}
 <body class="single-post">
 <div id="page">
 <header id="masthead"><p class="site-title"><a href="/">{escape(outlet.name)}</a></p>
@@ -191,14 +215,14 @@ def render_courier(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
 <div class="entry-meta"><span class="byline author vcard">{_byline_html(revision.authors)}</span> &middot; <span class="posted-on">{date_label}</span></div>
 </header>
 <div class="entry-content">
-{_paragraphs(revision.paragraphs, links)}
+{_paragraphs(revision.paragraphs, _links(article, url_for))}
 {correction}
 </div>
 <footer class="entry-footer"><span class="cat-links">Posted in <a href="/news/">News</a></span></footer>
 </article>
 <aside id="secondary"><section class="widget"><h2>Most read</h2><ul><li><a href="/news/ferry-schedule-changes">Ferry schedule changes this winter</a></li><li><a href="/sports/bayside-high-wins-regional">Bayside High wins regional title</a></li></ul></section></aside>
 </div>
-<footer id="colophon"><p>Bayside Courier is free to read, thanks to readers like you.</p></footer>
+<footer id="colophon"><p>{escape(outlet.name)} is free to read, thanks to readers like you.</p></footer>
 </div>
 </body>
 </html>
@@ -212,6 +236,32 @@ def render_article(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
     return RENDERERS[outlet.style](article, outlet, url_for)
 
 
+def render_amp(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
+    """The AMP rendering: the same article, a different URL, a canonical link back."""
+    revision = article.current
+    url = url_for(article.outlet, article.path)
+    return f"""<!DOCTYPE html>
+<html amp lang="en">
+<head>
+<meta charset="utf-8">
+<title>{escape(revision.headline)}</title>
+<link rel="canonical" href="{escape(url)}">
+<meta name="viewport" content="width=device-width">
+<script async src="https://cdn.ampproject.org/v0.js"></script>
+<script type="application/ld+json">{_jsonld(article, outlet, revision, url)}</script>
+</head>
+<body>
+<header><a href="/">{escape(outlet.name)}</a></header>
+<article>
+<h1>{escape(revision.headline)}</h1>
+<p class="byline">{_byline_html(revision.authors)}</p>
+{_paragraphs(revision.paragraphs, _links(article, url_for))}
+</article>
+</body>
+</html>
+"""
+
+
 def render_front(outlet: Outlet, articles: Iterable[Article], url_for: UrlFor) -> str:
     items = "\n".join(
         f'<li><a href="{escape(url_for(a.outlet, a.path))}">{escape(a.current.headline)}</a></li>' for a in articles
@@ -222,5 +272,8 @@ def render_front(outlet: Outlet, articles: Iterable[Article], url_for: UrlFor) -
     )
 
 
-def robots_txt(outlet: Outlet) -> str:
-    return "User-agent: *\nDisallow: /private/\nDisallow: /subscribe\n"
+def robots_txt(outlet: Outlet, sitemap_url: str | None = None) -> str:
+    lines = ["User-agent: *", "Disallow: /private/", "Disallow: /subscribe"]
+    if sitemap_url:
+        lines.append(f"Sitemap: {sitemap_url}")
+    return "\n".join(lines) + "\n"

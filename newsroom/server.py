@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from newsroom.content import (
+    LEDGER_PATH,
     OUTLETS,
     STORY_SLUG,
     STORY_TITLE,
@@ -29,8 +30,19 @@ from newsroom.content import (
     Revision,
     build_articles,
 )
+from newsroom.feeds import (
+    ARCHIVE_SITEMAP_PATH,
+    FEED_PATHS,
+    NEWS_SITEMAP_PATH,
+    REDIRECTS,
+    SITEMAP_INDEX_PATH,
+    archive_sitemap,
+    feed,
+    news_sitemap,
+    sitemap_index,
+)
 from newsroom.generator import generated_article
-from newsroom.render import render_article, render_front, robots_txt
+from newsroom.render import render_amp, render_article, render_front, robots_txt
 from newsroom.seeds import load_seeds, render_seed
 
 
@@ -73,7 +85,26 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         newsroom.request_log.append((outlet.key, path, {k.lower(): v for k, v in self.headers.items()}))
         if path == "/robots.txt":
-            return self._send(200, "text/plain; charset=utf-8", robots_txt(outlet).encode(), head=head)
+            sitemap = newsroom.url(outlet.key, SITEMAP_INDEX_PATH) if outlet.key == "ledger" else None
+            return self._send(200, "text/plain; charset=utf-8", robots_txt(outlet, sitemap).encode(), head=head)
+        if (target := REDIRECTS.get((outlet.key, path))) is not None:
+            return self._send(
+                301, "text/plain", b"moved", head=head, extra={"Location": newsroom.url(outlet.key, target)}
+            )
+        if path == FEED_PATHS.get(outlet.key):
+            content_type, body = feed(outlet.key, newsroom.listed(outlet.key), newsroom.url)
+            return self._send(200, content_type, body.encode("utf-8"), head=head)
+        if outlet.key == "ledger" and path in (SITEMAP_INDEX_PATH, NEWS_SITEMAP_PATH, ARCHIVE_SITEMAP_PATH):
+            listed = newsroom.listed(outlet.key)
+            body = {
+                SITEMAP_INDEX_PATH: lambda: sitemap_index(outlet.key, newsroom.url),
+                NEWS_SITEMAP_PATH: lambda: news_sitemap(outlet.key, listed, newsroom.url),
+                ARCHIVE_SITEMAP_PATH: lambda: archive_sitemap(outlet.key, listed, newsroom.url),
+            }[path]()
+            return self._send(200, "application/xml; charset=utf-8", body.encode("utf-8"), head=head)
+        if path.startswith("/amp/") and (amp_of := newsroom.find(outlet.key, path[4:])) is not None and amp_of.amp:
+            html = render_amp(amp_of, outlet, newsroom.url)
+            return self._send(200, "text/html; charset=utf-8", html.encode("utf-8"), head=head)
         if path == "/":
             html = render_front(outlet, newsroom.articles_of(outlet.key)[:50], newsroom.url)
             return self._send(200, "text/html; charset=utf-8", html.encode(), head=head)
@@ -129,7 +160,7 @@ class Newsroom:
         self.seeds: dict[str, str] = load_seeds(seeds_dir) if seeds_dir else {}
         self.port: int | None = None
         self.articles: dict[str, Article] = build_articles()
-        self.story_keys = list(self.articles)
+        self.story_keys = [key for key, article in self.articles.items() if article.in_story]
         # Generated articles for scale, at /gen/<n>.html (see newsroom.generator).
         self.generated_keys: list[str] = []
         for number in range(generated):
@@ -206,7 +237,25 @@ class Newsroom:
         return STORY_TITLE
 
     def story_urls(self) -> list[str]:
+        """The story's coverage: every related article of every outlet (canonical URLs)."""
         return [self.article_url(key) for key in self.story_keys]
+
+    def unrelated_urls(self) -> list[str]:
+        return [self.article_url(k) for k, a in self.articles.items() if a.listed and not a.in_story]
+
+    def seed_url(self) -> str:
+        """The Ledger's water-sale article: where the story starts."""
+        return self.url("ledger", LEDGER_PATH)
+
+    def feed_url(self, outlet_key: str) -> str:
+        return self.url(outlet_key, FEED_PATHS[outlet_key])
+
+    def sitemap_url(self) -> str:
+        return self.url("ledger", SITEMAP_INDEX_PATH)
+
+    def listed(self, outlet_key: str) -> list[Article]:
+        """The articles an outlet's feed and sitemaps list."""
+        return [a for a in self.articles_of(outlet_key) if a.listed]
 
     def generated_urls(self) -> list[str]:
         return [self.article_url(key) for key in self.generated_keys]

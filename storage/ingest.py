@@ -10,15 +10,18 @@ database's current state, not against what the crawler believed when it sent the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from sqlalchemy import literal_column
 from sqlalchemy.orm import Session
 
 from storage import repository as repo
+from storage import stories
 from storage.diffing import VersionFields, classify_changes
 from storage.models import Article, Capture, Outlet, Version
+from storage.schedule import CheckOutcome, SchedulePolicy
 from storage.versioning import is_shortened_form, normalise_line
 
 GONE_STATUSES = frozenset({404, 410})
@@ -50,6 +53,9 @@ class FetchRecord:
     outcome: str | None = None
     error: str | None = None
     based_on_url: str | None = None
+    retry_after_seconds: float | None = None  # from a 429/503 Retry-After header
+    # www./scheme/trailing-slash forms of the canonical URL: the same article if the text is too.
+    loose_variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,12 @@ class ExtractedVersion:
 
 @dataclass(frozen=True)
 class StoryLink:
+    """How this fetch relates to a story: a seed that joins it, or a candidate to be judged."""
+
     slug: str
     how: str = "seed"
     score: float | None = None
+    candidate_url: str | None = None  # set for a candidate fetch: the URL the story recorded
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,10 @@ def _new_version(
         change_kinds=list(kinds),
         similarity=similarity,
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # The top-level transaction's id (also inside a savepoint), evaluated at flush: export
+        # cursors are snapshots, and this says which snapshots can see the row.
+        version.txid = literal_column("pg_current_xact_id()::text::bigint")
     session.add(version)
     session.flush()
     return version
@@ -153,6 +166,15 @@ def _is_teaser_of(candidate: ExtractedVersion, current: Version) -> bool:
         and normalise_line(candidate.headline) == normalise_line(current.headline)
         and is_shortened_form(candidate.text, current.text)
     )
+
+
+def _same_text_elsewhere(session: Session, fetch: FetchRecord, candidate: ExtractedVersion | None) -> Article | None:
+    """An article known under a www./scheme/slash variant of this URL, with the same text."""
+    article = repo.find_article_by_urls(session, list(fetch.loose_variants))
+    if article is None or candidate is None:
+        return None
+    current = repo.current_version(session, article.id)
+    return article if current is not None and current.content_hash == candidate.content_hash else None
 
 
 def _validators_lied(session: Session, article: Article, fetch: FetchRecord) -> bool:
@@ -184,32 +206,37 @@ def _decide(
     if fetch.outcome in ("error", "refused"):
         return fetch.outcome, None, fetch.error
     if fetch.http_status in GONE_STATUSES:
-        article.state = "gone"
         return "gone", None, fetch.error or f"HTTP {fetch.http_status}"
     current = repo.current_version(session, article.id)
     if fetch.outcome == "not_modified" or fetch.http_status == 304:
         outcome, seen = "not_modified", current
     elif candidate is None:
         if current is None or fetch.payload_digest != article.last_payload_digest:
-            # Extraction was skipped on a stale belief; look again soon rather than guess.
-            article.next_check_at = now
+            # Extraction was skipped on a stale belief; an error, so the schedule looks again soon.
             return "error", None, "extraction skipped but the stored state moved on; re-check scheduled"
         outcome, seen = "unchanged", current
     elif current is not None and current.content_hash == candidate.content_hash:
         outcome, seen = "unchanged", current
     elif current is not None and _is_teaser_of(candidate, current):
         # A paywall is not an edit: the full text stays the current version.
-        article.unchanged_streak += 1
         return "paywalled", current, None
     else:
         version = _new_version(session, article, current, candidate, now)
-        article.last_changed_at = now
-        article.unchanged_streak = 0
         return "new_version", version, None
     if seen is not None:
         seen.last_seen_at = max(seen.last_seen_at, now)
-    article.unchanged_streak += 1
     return outcome, seen, None
+
+
+_SCHEDULE_OUTCOMES = {
+    "new_version": "changed",
+    "unchanged": "unchanged",
+    "not_modified": "unchanged",
+    "paywalled": "paywalled",
+    "gone": "gone",
+    "error": "error",
+    "refused": "error",
+}
 
 
 def ingest_capture(
@@ -219,12 +246,17 @@ def ingest_capture(
     *,
     now: datetime,
     story: StoryLink | None = None,
+    policy: SchedulePolicy | None = None,
 ) -> IngestResult:
-    """Store one capture (and its version, if new). Does not commit."""
+    """Store one capture (and its version, if new), and schedule the next check. Does not commit."""
     article = repo.find_article_by_urls(session, [fetch.canonical_url, fetch.requested_url, fetch.final_url or ""])
+    if article is None and fetch.loose_variants:
+        article = _same_text_elsewhere(session, fetch, candidate)
     if article is None:
         outlet = repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
-        article, _ = repo.get_or_create_article(session, fetch.canonical_url, outlet, now)
+        article, created = repo.get_or_create_article(session, fetch.canonical_url, outlet, now)
+        if created and story is not None and story.candidate_url:
+            article.state = "candidate"  # fetched to be judged; followed only if it joins a story
     elif fetch.outlet_name:
         repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
     repo.record_url_variants(session, article, fetch.url_variants, now)
@@ -245,6 +277,19 @@ def ingest_capture(
             article.based_on_url = fetch.based_on_url
     if candidate is not None and candidate.published_at and article.published_at is None:
         article.published_at = candidate.published_at
+    if outcome == "new_version":
+        article.last_changed_at = now
+    if article.state in ("gone", "retired") and outcome in ("new_version", "unchanged", "not_modified", "paywalled"):
+        article.state = "active"  # it answers again: follow it again
+    if article.state == "active" and outcome != "refused":
+        retry_after = timedelta(seconds=fetch.retry_after_seconds) if fetch.retry_after_seconds else None
+        kind = _SCHEDULE_OUTCOMES[outcome]
+        stories.schedule(
+            article,
+            CheckOutcome(kind=kind, http_status=fetch.http_status, retry_after=retry_after),
+            now,
+            policy or SchedulePolicy(),
+        )
 
     capture = Capture(
         article_id=article.id,
@@ -268,7 +313,10 @@ def ingest_capture(
     session.add(capture)
     if story is not None:
         story_row = repo.get_or_create_story(session, story.slug, None, now)
-        repo.add_to_story(session, story_row, article, story.how, story.score, now)
+        if story.candidate_url:
+            stories.link_candidate(session, story_row.id, story.candidate_url, article)
+        else:
+            repo.add_to_story(session, story_row, article, story.how, story.score, now)
     session.flush()
     current = version or repo.current_version(session, article.id)
     return IngestResult(

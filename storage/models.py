@@ -133,13 +133,17 @@ class Article(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     first_seen_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
-    state: Mapped[str] = mapped_column(String(20), default="active")  # active | retired | gone
+    # active (re-checked on schedule) | candidate (fetched to judge it, not followed) | retired | gone
+    state: Mapped[str] = mapped_column(String(20), default="active")
     # Scheduling: when to look again, and what the last looks found.
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     check_interval_seconds: Mapped[int | None]
     last_checked_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
     unchanged_streak: Mapped[int] = mapped_column(Integer, default=0)
+    error_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The newest feed <updated> / sitemap <lastmod> acted upon (one early re-check per hint).
+    last_hint_at: Mapped[datetime | None]
     # What the next fetch compares against: payload digest and HTTP validators.
     last_payload_digest: Mapped[str | None] = mapped_column(String(80))
     etag: Mapped[str | None] = mapped_column(Text)
@@ -172,6 +176,34 @@ class StoryArticle(Base):
     how: Mapped[str] = mapped_column(String(20))  # seed | feed | sitemap | link | similar
     score: Mapped[float | None] = mapped_column(Float)
     joined_at: Mapped[datetime]
+
+
+class StoryCandidate(Base):
+    """A URL a story's sources pointed at, and what was decided about it (and why).
+
+    Every candidate is fetched at most once per story; the decision (joined / rejected) is
+    kept, so the next poll of the same feed costs nothing and a user can see why an article
+    is, or is not, in the story.
+    """
+
+    __tablename__ = "story_candidates"
+    __table_args__ = (UniqueConstraint("story_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)  # normalised
+    how: Mapped[str] = mapped_column(String(20))  # feed | sitemap | link
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("story_sources.id", ondelete="SET NULL"))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    discovered_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decision: Mapped[str] = mapped_column(
+        String(20), default="pending", index=True
+    )  # pending | joined | rejected | failed
+    score: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Capture(Base):
@@ -236,6 +268,9 @@ class Version(Base):
     extractor: Mapped[str] = mapped_column(String(100))
     change_kinds: Mapped[list[str]] = mapped_column(JSONType, default=list)
     similarity: Mapped[float | None] = mapped_column(Float)
+    # PostgreSQL only: the inserting top-level transaction's id (xid8), for snapshot export
+    # cursors (storage.export); NULL on SQLite and for rows written before revision 0003.
+    txid: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 __all__ = [
@@ -246,6 +281,7 @@ __all__ = [
     "Article",
     "ArticleURL",
     "StoryArticle",
+    "StoryCandidate",
     "Capture",
     "Version",
     "UTCDateTime",

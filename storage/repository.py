@@ -20,17 +20,21 @@ from sqlalchemy.orm import Session
 from storage.models import Article, ArticleURL, Capture, Outlet, Story, StoryArticle, Version
 
 
-def _insert_ignoring_conflicts(session: Session, model: type, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
+def insert_ignoring_conflicts(session: Session, model: type, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+    RETURNING tells, on both backends (an ORM session reports no rowcount on PostgreSQL).
+    """
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    key = next(iter(model.__table__.primary_key.columns))
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing().returning(key))
+    return result.first() is not None
 
 
 def get_or_create_outlet(session: Session, domain: str, name: str | None, now: datetime) -> Outlet:
     outlet = session.scalar(select(Outlet).where(Outlet.domain == domain))
     if outlet is None:
-        _insert_ignoring_conflicts(
+        insert_ignoring_conflicts(
             session, Outlet, {"domain": domain, "name": name, "validators_trusted": True, "created_at": now}
         )
         outlet = session.scalars(select(Outlet).where(Outlet.domain == domain)).one()
@@ -57,7 +61,7 @@ def get_or_create_article(session: Session, canonical_url: str, outlet: Outlet, 
     article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
     if article is not None:
         return article, False
-    created = _insert_ignoring_conflicts(
+    created = insert_ignoring_conflicts(
         session,
         Article,
         {
@@ -76,7 +80,7 @@ def record_url_variants(session: Session, article: Article, variants: Iterable[t
     """Remember every URL the article was seen under, with how it was seen."""
     for url, kind in variants:
         if url:
-            _insert_ignoring_conflicts(
+            insert_ignoring_conflicts(
                 session,
                 ArticleURL,
                 {"url": url, "article_id": article.id, "kind": kind, "first_seen_at": now},
@@ -121,7 +125,7 @@ def get_story(session: Session, slug: str) -> Story | None:
 def get_or_create_story(session: Session, slug: str, title: str | None, now: datetime) -> Story:
     story = get_story(session, slug)
     if story is None:
-        _insert_ignoring_conflicts(
+        insert_ignoring_conflicts(
             session, Story, {"slug": slug, "title": title or slug, "match_terms": [], "created_at": now}
         )
         story = session.scalars(select(Story).where(Story.slug == slug)).one()
@@ -137,7 +141,7 @@ def add_to_story(
     )
     if exists is not None:
         return False
-    _insert_ignoring_conflicts(
+    insert_ignoring_conflicts(
         session,
         StoryArticle,
         {"story_id": story.id, "article_id": article.id, "how": how, "score": score, "joined_at": now},

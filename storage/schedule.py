@@ -472,23 +472,28 @@ def apply_hint(
     next_check_at: datetime | None,
     hint_modified_at: datetime | None,
     now: datetime,
+    *,
+    known_modified_at: datetime | None = None,
 ) -> datetime | None:
-    """Pull the next check forward to `now` when a feed/sitemap/JSON-LD says the page
-    changed after our last check.
+    """Pull the next check forward to `now` when a feed/sitemap says the page moved.
 
-    Retired/gone articles (next_check_at None) stay stopped. A hint at or before
-    last_checked_at is old news and leaves next_check_at alone. An already
-    overdue next_check_at is kept (it is earlier than now). `policy` is accepted
-    so the call site matches `next_check`; no policy field affects hints today.
+    The hint is compared with what we already know of the page's modification time
+    (`known_modified_at`: the JSON-LD dateModified of the version we hold, or the last hint
+    acted upon), else with our last check: publishers' clocks and ours need not agree, their
+    own dates do. Retired/gone articles (next_check_at None) stay stopped. A hint that is not
+    newer leaves next_check_at alone; an already overdue next_check_at is kept (it is earlier
+    than now). `policy` is accepted so the call site matches `next_check`.
     """
     now = _require_utc(now, "now")
     hint = _optional_utc(hint_modified_at, "hint_modified_at")
+    known = _optional_utc(known_modified_at, "known_modified_at")
     if next_check_at is None:
         return None
     next_check_at = _require_utc(next_check_at, "next_check_at")
     if hint is None:
         return next_check_at
-    if state.last_checked_at is not None and hint <= state.last_checked_at:
+    reference = known if known is not None else state.last_checked_at
+    if reference is not None and hint <= reference:
         return next_check_at
     return min(next_check_at, now)
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from crawler.discovery.links import in_text_links
 from crawler.extract.cleanup import classify_markup, clean_dom, clean_paragraphs, heading_texts
 from crawler.extract.dates import parse_date
 from crawler.extract.decode import NotHTMLError, decode_html, parse_html
@@ -61,6 +62,8 @@ class Extraction:
     evidence: tuple[dict[str, str], ...] = ()
     # What cleanup took out of the page, (kind, text): prompts, furniture, byline lines...
     removed: tuple[tuple[str, str], ...] = ()
+    # Links the article makes in its own paragraphs (story discovery follows them one hop).
+    links: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     extractor: str = EXTRACTOR
 
@@ -79,6 +82,7 @@ class Extraction:
         data["evidence"] = [dict(item) for item in self.evidence]
         data["removed"] = [{"kind": kind, "text": text} for kind, text in self.removed]
         data["notes"] = list(self.notes)
+        data["links"] = list(self.links)
         return data
 
 
@@ -110,6 +114,7 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     except NotHTMLError as exc:
         raise ExtractionError(str(exc)) from exc
     metadata = read_metadata(tree, url)
+    links = tuple(in_text_links(tree, url))
     markup = classify_markup(tree)
     signals = read_signals(tree, metadata, markup.paywall_marked)  # before cleanup changes the tree
     dom = clean_dom(tree, signals.gated_selectors, markup)
@@ -149,6 +154,7 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         complete=verdict.complete,
         evidence=verdict.evidence,
         removed=removed,
+        links=links,
         notes=(decoded.note,) if decoded.note else (),
     )
 

@@ -78,3 +78,19 @@ def _parse(text: str) -> datetime | None:
             continue
         return (value.replace(tzinfo=UTC) - timedelta(hours=offset_hours)).astimezone(UTC)
     return None
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from ``now``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())

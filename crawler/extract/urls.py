@@ -117,3 +117,24 @@ def cross_outlet_canonical(final_url: str, declared: str | None) -> str | None:
     except BadURLError:
         return None
     return None if same_outlet(normalised, final_url) else normalised
+
+
+def loose_variants(url: str) -> list[str]:
+    """The same address with and without ``www.``, http or https, a trailing slash.
+
+    Sites often answer on all of them without a redirect or a canonical link; the archive then
+    recognises the article by these variants plus identical text (storage.ingest).
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    paths = {path, path + "/"} if path != "/" else {"/"}
+    return sorted(
+        {
+            urlunsplit((scheme, netloc, p, parts.query, ""))
+            for scheme in ("http", "https")
+            for netloc in (host, f"www.{host}")
+            for p in paths
+        }
+        - {url}
+    )

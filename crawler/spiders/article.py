@@ -15,7 +15,13 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.extract.dates import retry_after_seconds
 from crawler.items import FetchedPage
+
+# Every status reaches the spider (a 404 or a 503 is a capture too), except redirects, which
+# Scrapy's redirect middleware must still follow (handle_httpstatus_all would stop it).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+HANDLED_STATUSES = [status for status in range(100, 600) if status not in REDIRECT_STATUSES]
 
 
 def payload_digest(body: bytes) -> str:
@@ -87,18 +93,19 @@ class ArticleSpider(Spider):
         for url in self.urls:
             yield self.request_for(url, self.plans.get(url, {}))
 
-    def request_for(self, url: str, plan: Mapping[str, Any]) -> Request:
+    def request_for(self, url: str, plan: Mapping[str, Any], **meta: Any) -> Request:
         return Request(
             url,
             callback=self.parse_page,
             errback=self.fetch_failed,
             dont_filter=True,
             meta={
-                "handle_httpstatus_all": True,
+                "handle_httpstatus_list": HANDLED_STATUSES,
                 "palimpsest_requested_url": url,
                 "palimpsest_plan": dict(plan),
                 "palimpsest_story": plan.get("story", self.story),
                 "palimpsest_how": plan.get("how", "seed"),
+                **meta,
             },
         )
 
@@ -109,6 +116,8 @@ class ArticleSpider(Spider):
             fetched_at=datetime.now(UTC),
             story_slug=meta.get("palimpsest_story"),
             story_how=meta.get("palimpsest_how", "seed"),
+            candidate_url=meta.get("palimpsest_candidate_url"),
+            links_for=list(meta.get("palimpsest_links_for") or ()),
             plan=meta.get("palimpsest_plan", {}),
             request_headers=headers_as_list(request.headers),
         )
@@ -127,6 +136,7 @@ class ArticleSpider(Spider):
         page.redirect_urls = tuple(response.request.meta.get("redirect_urls", ()))
         latency = response.meta.get("download_latency")
         page.duration_ms = round(latency * 1000) if latency is not None else None
+        page.retry_after = retry_after_seconds(page.headers.get("retry-after"), page.fetched_at)
         yield page
 
     def fetch_failed(self, failure: Failure) -> Iterable[FetchedPage]:

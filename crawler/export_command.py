@@ -1,0 +1,136 @@
+"""``palimpsest export``: stream versions as JSON Lines or CSV, and hand out the next cursor.
+
+The cursor is printed (or written to ``FILE.cursor``) only after every row was written: an
+export cut short never advances a job past rows it did not deliver. ``--out FILE`` is written
+atomically (a temporary file in the same directory, then a rename), so a reader never sees
+half a batch; a FILE that is not a regular file (/dev/null, a pipe) is written in place.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.export import WRITERS, CursorError, StoryNotFound, decode_cursor, snapshot_session, start_export
+
+Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
+
+
+def cursor_argument(value: str | None, user_error: type[Exception]) -> str | None:
+    """``--since`` as given, or read from a file when it is ``@PATH`` (e.g. ``FILE.cursor``)."""
+    if value is None or not value.startswith("@"):
+        return value
+    path = Path(value[1:])
+    try:
+        content = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise user_error(f"--since: cannot read cursor file {path}: {exc.strerror or exc}", 2) from exc
+    if not content:
+        raise user_error(f"--since: cursor file {path} is empty", 2)
+    return content
+
+
+def _replace_atomically(path: Path, write: Callable[[TextIO], int]) -> int:
+    """Write a sibling temporary file, then rename it over ``path`` (atomic on POSIX)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    # os.open honours the umask (tempfile would make the file private).
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(handle, "w", encoding="utf-8", newline="") as stream:
+            count = write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write_in_place(path: Path, write: Callable[[TextIO], int]) -> int:
+    """For a FILE that is not a regular file (/dev/null, a named pipe): renaming over it would
+    replace the device or the pipe, so write into it."""
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        return write(stream)
+
+
+def _write_stdout(write: Callable[[TextIO], int]) -> int:
+    """UTF-8 whatever the locale says, no newline translation (CSV records end in CRLF)."""
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        count = write(stream)
+        stream.flush()
+    finally:
+        stream.detach()
+    return count
+
+
+def run_export(
+    engine: Engine,
+    *,
+    fmt: str,
+    since: str | None,
+    story: str | None,
+    out: str | None,
+    quiet: bool,
+    user_error: type[Exception],
+) -> int:
+    since = cursor_argument(since, user_error)
+    try:
+        previous = decode_cursor(since) if since is not None else None
+    except CursorError as exc:
+        raise user_error(f"--since: {exc}", 2) from exc
+    writer: Writer = WRITERS[fmt]
+    target = Path(out) if out else None
+    # A regular file (or a new one) gets the atomic rename and FILE.cursor; anything else
+    # (/dev/null, a pipe) is written in place and the cursor goes to stderr as without --out.
+    regular = target is not None and (target.is_file() or not target.exists())
+    try:
+        with snapshot_session(engine) as session:
+            try:
+                export = start_export(session, previous, story)
+            except CursorError as exc:
+                raise user_error(f"--since: {exc}", 2) from exc
+            except StoryNotFound as exc:
+                raise user_error(f"no story {story!r} in this archive") from exc
+            try:
+                if target is not None and regular:
+                    count = _replace_atomically(target, lambda stream: writer(export.rows, stream))
+                elif target is not None:
+                    count = _write_in_place(target, lambda stream: writer(export.rows, stream))
+                else:
+                    count = _write_stdout(lambda stream: writer(export.rows, stream))
+            finally:
+                export.rows.close()  # its database cursor, while the session is still open
+    except BrokenPipeError as exc:
+        # The reader went away (| head): silence the rest, and hand out no cursor.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise user_error("output closed before the export finished; no cursor issued") from exc
+    except OSError as exc:
+        raise user_error(f"cannot write {out}: {exc.strerror or exc}") from exc
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise user_error(f"database error during export: {reason}") from exc
+
+    if target is not None and regular:
+        cursor_file = target.with_name(target.name + ".cursor")
+        try:
+            _replace_atomically(cursor_file, lambda stream: stream.write(export.next_cursor + "\n"))
+        except OSError as exc:
+            raise user_error(f"cannot write {cursor_file}: {exc.strerror or exc}") from exc
+        if not quiet:
+            print(f"exported {count} version(s) to {target}; next cursor in {cursor_file}", file=sys.stderr)
+    else:
+        if not quiet:
+            print(f"exported {count} version(s){f' to {target}' if target is not None else ''}", file=sys.stderr)
+        print(f"next cursor: {export.next_cursor}", file=sys.stderr)
+    return 0

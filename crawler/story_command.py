@@ -1,0 +1,124 @@
+"""``palimpsest story add | list | show``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.extract.urls import BadURLError, normalise_url
+from crawler.output import when
+from storage import stories
+from storage.stories import SourceSpec
+
+
+def _sources(args: argparse.Namespace, user_error: type[Exception]) -> list[SourceSpec]:
+    specs = []
+    for kind, urls in (("seed", args.seed), ("feed", args.feed), ("sitemap", args.sitemap)):
+        for url in urls:
+            try:
+                specs.append(SourceSpec(kind, normalise_url(url)))
+            except BadURLError as exc:
+                raise user_error(f"--{kind}: {exc}", 2) from exc
+    return specs
+
+
+def add(args: argparse.Namespace, archive: Any, user_error: type[Exception]) -> int:
+    specs = _sources(args, user_error)
+    if not specs:
+        raise user_error("a story needs at least one --seed, --feed or --sitemap", 2)
+    with archive.sessions() as session, session.begin():
+        try:
+            story = stories.create_story(
+                session,
+                args.slug,
+                args.title,
+                sources=specs,
+                terms=args.match,
+                threshold=args.similarity,
+                poll_seconds=args.poll,
+                now=datetime.now(UTC),
+            )
+        except stories.StoryExists as exc:
+            raise user_error(f"story {args.slug!r} exists already") from exc
+        slug = story.slug
+    counts = {kind: sum(1 for s in specs if s.kind == kind) for kind in ("seed", "feed", "sitemap")}
+    print(
+        f"Added story {slug!r}: {counts['seed']} seed(s), {counts['feed']} feed(s), {counts['sitemap']} sitemap(s)"
+        + (f", match terms: {', '.join(args.match)}" if args.match else "")
+        + f". Fetch it with: palimpsest run --once --story {slug}"
+    )
+    return 0
+
+
+def list_(args: argparse.Namespace, archive: Any) -> int:
+    with archive.readers() as session:
+        rows = stories.list_stories(session)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        print("No stories yet. Add one: palimpsest story add SLUG --title T --seed URL")
+    else:
+        width = max(len(r["slug"]) for r in rows)
+        for row in rows:
+            print(f"{row['slug']:<{width}}  {row['articles']:>4} article(s)  {row['title']}")
+    return 0
+
+
+def show(args: argparse.Namespace, archive: Any, user_error: type[Exception]) -> int:
+    with archive.readers() as session:
+        try:
+            view = stories.story_view(session, stories.require_story(session, args.slug))
+        except stories.StoryNotFound as exc:
+            raise user_error(f"no story {args.slug!r} (see: palimpsest story list)") from exc
+    if args.json:
+        print(json.dumps(view, indent=2, ensure_ascii=False))
+    else:
+        print(format_story(view))
+    return 0
+
+
+def format_story(view: dict[str, Any]) -> str:
+    lines = [f"{view['title']} ({view['slug']})"]
+    if view["match_terms"]:
+        lines.append(f"match terms: {', '.join(view['match_terms'])}")
+    for source in view["sources"]:
+        if source["kind"] == "seed":
+            lines.append(f"  seed    {source['url']}")
+            continue
+        polled = (
+            f"last polled {when(_parse(source['last_polled_at']))}" if source["last_polled_at"] else "not polled yet"
+        )
+        error = f", error: {source['last_error']}" if source["last_error"] else ""
+        lines.append(f"  {source['kind']:<7} {source['url']}  ({polled}{error})")
+    total = sum(len(group["articles"]) for group in view["outlets"])
+    lines.append(f"\n{total} article(s) from {len(view['outlets'])} outlet(s):")
+    for group in view["outlets"]:
+        name = group["articles"][0]["outlet_name"] or group["outlet"]
+        lines.append(f"\n{name} ({group['outlet']})")
+        for item in group["articles"]:
+            access = item["access"] or "-"
+            if item["complete"] is False:
+                access += ", incomplete"
+            score = f" {item['score']:.2f}" if item["score"] is not None else ""
+            lines.append(f"  {item['headline'] or '(not fetched yet)'}")
+            lines.append(
+                f"    {item['url']}\n    joined by {item['how']}{score} · {item['versions']} version(s)"
+                f" · last change {when(_parse(item['last_change']))} · access: {access}"
+            )
+            if item["based_on_url"]:
+                lines.append(f"    a copy of {item['based_on_url']}")
+            for url in item["free_alternatives"]:
+                lines.append(f"    paywalled: free coverage of this story at {url}")
+    candidates = view["candidates"]
+    if candidates:
+        summary = ", ".join(f"{count} {decision}" for decision, count in sorted(candidates.items()))
+        lines.append(f"\ncandidates: {summary}")
+        for item in view["rejected"][:10]:
+            lines.append(f"  not in the story: {item['url']} ({item['how']}: {item['reason']})")
+    return "\n".join(lines)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,456 @@
+"""Stories: their sources, their candidates, their members, and what is due. Session first,
+never commits (the caller owns the transaction).
+
+A story's sources are polled on their own clock. Every URL they point at becomes a candidate
+of the story, fetched at most once; after a crawl pass the candidates that were fetched are
+judged (``storage.matching``) and either join the story (with how they were found and a
+score) or are rejected with the reason kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from storage import repository as repo
+from storage.matching import StoryMatcher
+from storage.models import Article, Outlet, Story, StoryArticle, StoryCandidate, StorySource, Version
+from storage.schedule import CheckOutcome, CheckState, SchedulePolicy, apply_hint, next_check
+
+SOURCE_KINDS = ("seed", "feed", "sitemap")
+DEFAULT_POLL_SECONDS = {"seed": 0, "feed": 15 * 60, "sitemap": 30 * 60}
+MAX_CANDIDATE_ATTEMPTS = 3
+
+
+class StoryExists(ValueError):
+    pass
+
+
+class StoryNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str  # seed | feed | sitemap
+    url: str  # normalised
+
+
+def create_story(
+    session: Session,
+    slug: str,
+    title: str,
+    *,
+    sources: Sequence[SourceSpec],
+    terms: Sequence[str],
+    now: datetime,
+    threshold: float | None = None,
+    poll_seconds: int | None = None,
+) -> Story:
+    """A new story with its sources, all due at once. Raises StoryExists for a taken slug."""
+    if repo.get_story(session, slug) is not None:
+        raise StoryExists(slug)
+    story = Story(slug=slug, title=title, match_terms=list(terms), similarity_threshold=threshold, created_at=now)
+    session.add(story)
+    session.flush()
+    for spec in dict.fromkeys(sources):
+        session.add(
+            StorySource(
+                story_id=story.id,
+                kind=spec.kind,
+                url=spec.url,
+                poll_interval_seconds=poll_seconds if poll_seconds is not None else DEFAULT_POLL_SECONDS[spec.kind],
+                next_poll_at=now,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return story
+
+
+def require_story(session: Session, slug: str) -> Story:
+    story = repo.get_story(session, slug)
+    if story is None:
+        raise StoryNotFound(slug)
+    return story
+
+
+def sources_of(session: Session, story: Story) -> Sequence[StorySource]:
+    return session.scalars(select(StorySource).where(StorySource.story_id == story.id).order_by(StorySource.id)).all()
+
+
+# --- what is due ---------------------------------------------------------------------------------
+
+
+def due_sources(session: Session, now: datetime, story: Story | None = None) -> Sequence[StorySource]:
+    query = select(StorySource).where(StorySource.next_poll_at.is_not(None), StorySource.next_poll_at <= now)
+    if story is not None:
+        query = query.where(StorySource.story_id == story.id)
+    return session.scalars(query.order_by(StorySource.next_poll_at, StorySource.id)).all()
+
+
+def due_articles(
+    session: Session, now: datetime, story: Story | None = None, limit: int | None = None
+) -> Sequence[Article]:
+    """Active articles whose next check has come, oldest due first."""
+    query = select(Article).where(
+        Article.state == "active", Article.next_check_at.is_not(None), Article.next_check_at <= now
+    )
+    if story is not None:
+        query = query.join(StoryArticle, StoryArticle.article_id == Article.id).where(StoryArticle.story_id == story.id)
+    query = query.order_by(Article.next_check_at, Article.id)
+    return session.scalars(query.limit(limit) if limit else query).all()
+
+
+def unfetched_candidates(session: Session, story: Story | None = None) -> Sequence[StoryCandidate]:
+    """Candidates discovered but never fetched (a pass was interrupted): fetched next pass."""
+    query = select(StoryCandidate).where(
+        StoryCandidate.decision == "pending",
+        StoryCandidate.article_id.is_(None),
+        StoryCandidate.attempts < MAX_CANDIDATE_ATTEMPTS,
+    )
+    if story is not None:
+        query = query.where(StoryCandidate.story_id == story.id)
+    return session.scalars(query.order_by(StoryCandidate.id)).all()
+
+
+def next_due_at(session: Session, story: Story | None = None) -> datetime | None:
+    """The earliest moment a source poll or an article check falls due (None: nothing ever)."""
+    source_query = select(func.min(StorySource.next_poll_at))
+    article_query = select(func.min(Article.next_check_at)).where(Article.state == "active")
+    if story is not None:
+        source_query = source_query.where(StorySource.story_id == story.id)
+        article_query = article_query.join(StoryArticle, StoryArticle.article_id == Article.id).where(
+            StoryArticle.story_id == story.id
+        )
+    moments = [m for m in (session.scalar(source_query), session.scalar(article_query)) if m is not None]
+    return min(moments) if moments else None
+
+
+def memberships(session: Session, article_ids: Iterable[int]) -> dict[int, list[int]]:
+    """article id -> ids of the stories it belongs to."""
+    ids = list(set(article_ids))
+    result: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        rows = session.execute(
+            select(StoryArticle.article_id, StoryArticle.story_id).where(StoryArticle.article_id.in_(ids))
+        )
+        for article_id, story_id in rows:
+            result[article_id].append(story_id)
+    return result
+
+
+# --- sources and candidates ----------------------------------------------------------------
+
+
+def record_poll(
+    session: Session,
+    source: StorySource,
+    *,
+    now: datetime,
+    status: int | None,
+    error: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> None:
+    """A source was polled: remember the result and when to poll it next."""
+    source.last_polled_at = now
+    source.last_status = status
+    source.last_error = error
+    if status == 200:
+        source.etag, source.last_modified = etag, last_modified
+    if source.kind == "seed":
+        source.next_poll_at = None  # a seed is fetched once; its article's schedule does the rest
+    else:
+        delay = source.poll_interval_seconds if not error else max(source.poll_interval_seconds, 300)
+        source.next_poll_at = now + timedelta(seconds=delay)
+
+
+@dataclass(frozen=True)
+class FoundURL:
+    url: str  # normalised: the candidate's identity
+    how: str  # feed | sitemap | link
+    title: str | None = None
+    modified_at: datetime | None = None
+    raw: str | None = None  # as the source wrote it (tracking parameters and all): what is fetched
+
+
+@dataclass
+class Triage:
+    """What to do with URLs a source pointed at."""
+
+    fetch: list[FoundURL] = field(default_factory=list)  # new candidates
+    recheck: list[int] = field(default_factory=list)  # known members a hint says moved (article ids)
+
+
+def triage(
+    session: Session,
+    story_id: int,
+    found: Iterable[FoundURL],
+    *,
+    now: datetime,
+    source_id: int | None = None,
+    policy: SchedulePolicy | None = None,
+) -> Triage:
+    """Record new candidates (once per story and URL), apply re-check hints to known articles."""
+    policy = policy or SchedulePolicy()
+    result = Triage()
+    seeds = set(
+        session.scalars(select(StorySource.url).where(StorySource.story_id == story_id, StorySource.kind == "seed"))
+    )
+    for item in found:
+        article = repo.find_article_by_urls(session, [item.url])
+        if article is None and item.url in seeds:
+            continue  # fetched as a seed in this pass
+        if article is not None and _is_member(session, story_id, article.id):
+            if item.modified_at is not None and _apply_hint(session, article, item.modified_at, now, policy):
+                result.recheck.append(article.id)
+            continue
+        created = repo.insert_ignoring_conflicts(
+            session,
+            StoryCandidate,
+            {
+                "story_id": story_id,
+                "url": item.url,
+                "how": item.how,
+                "source_id": source_id,
+                "article_id": article.id if article is not None else None,
+                "title": item.title,
+                "discovered_at": now,
+                "decision": "pending",
+                "attempts": 0,
+            },
+        )
+        if created and article is None:
+            result.fetch.append(item)
+    return result
+
+
+def _is_member(session: Session, story_id: int, article_id: int) -> bool:
+    return (
+        session.scalar(
+            select(StoryArticle.article_id).where(
+                StoryArticle.story_id == story_id, StoryArticle.article_id == article_id
+            )
+        )
+        is not None
+    )
+
+
+def _apply_hint(session: Session, article: Article, hint: datetime, now: datetime, policy: SchedulePolicy) -> bool:
+    """A feed/sitemap date newer than what we know of the page makes it due now (once per hint)."""
+    if article.state != "active" or (article.last_hint_at is not None and hint <= article.last_hint_at):
+        return False
+    current = repo.current_version(session, article.id)
+    known = current.modified_at if current is not None and current.modified_at else article.last_hint_at
+    moved = apply_hint(
+        policy,
+        check_state(article),
+        article.next_check_at or now,
+        hint,
+        now,
+        known_modified_at=known,
+    )
+    article.last_hint_at = hint
+    if moved is not None and moved <= now:
+        article.next_check_at = now
+        return True
+    return False
+
+
+def link_candidate(session: Session, story_id: int, url: str, article: Article) -> None:
+    """The fetched candidate ``url`` turned out to be ``article``."""
+    candidate = session.scalar(
+        select(StoryCandidate).where(StoryCandidate.story_id == story_id, StoryCandidate.url == url)
+    )
+    if candidate is not None:
+        candidate.article_id = article.id
+        candidate.attempts += 1
+
+
+def story_matcher(session: Session, story: Story) -> StoryMatcher:
+    """Terms and seed texts: the rules candidates are judged by."""
+    seed_texts = session.scalars(
+        select(Version.text)
+        .join(StoryArticle, StoryArticle.article_id == Version.article_id)
+        .where(StoryArticle.story_id == story.id, StoryArticle.how == "seed")
+        .order_by(Version.article_id, Version.seq.desc())
+    ).all()
+    return StoryMatcher.build(story.match_terms or [], seed_texts, story.similarity_threshold)
+
+
+@dataclass
+class Evaluation:
+    joined: list[tuple[str, str, float | None]] = field(default_factory=list)  # (url, how, score)
+    rejected: int = 0
+    waiting: int = 0
+
+
+def evaluate_candidates(
+    session: Session, story: Story, *, now: datetime, policy: SchedulePolicy | None = None
+) -> Evaluation:
+    """Judge the story's fetched candidates; joiners become members and are scheduled."""
+    policy = policy or SchedulePolicy()
+    matcher = story_matcher(session, story)
+    evaluation = Evaluation()
+    pending = session.scalars(
+        select(StoryCandidate).where(StoryCandidate.story_id == story.id, StoryCandidate.decision == "pending")
+    ).all()
+    for candidate in pending:
+        article = session.get(Article, candidate.article_id) if candidate.article_id else None
+        article = article or repo.find_article_by_urls(session, [candidate.url])
+        version = repo.current_version(session, article.id) if article is not None else None
+        if version is None:
+            if candidate.attempts >= MAX_CANDIDATE_ATTEMPTS:
+                candidate.decision, candidate.decided_at = "failed", now
+                candidate.reason = f"no article text after {candidate.attempts} attempts"
+            else:
+                evaluation.waiting += 1
+            continue
+        candidate.article_id = article.id
+        if _is_member(session, story.id, article.id):
+            candidate.decision, candidate.decided_at, candidate.reason = "joined", now, "already in the story"
+            continue
+        verdict = matcher.judge(version.headline, version.text, how=candidate.how)
+        candidate.decided_at, candidate.score, candidate.reason = now, verdict.score, verdict.reason
+        if not verdict.joined:
+            candidate.decision = "rejected"
+            evaluation.rejected += 1
+            continue
+        candidate.decision = "joined"
+        how = "similar" if verdict.rule == "similar" else candidate.how
+        repo.add_to_story(session, story, article, how, verdict.score, now)
+        if article.state == "candidate":
+            article.state = "active"
+            schedule(article, CheckOutcome(kind="changed"), now, policy)
+        evaluation.joined.append((article.canonical_url, how, verdict.score))
+    return evaluation
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+
+def check_state(article: Article) -> CheckState:
+    return CheckState(
+        first_seen_at=article.first_seen_at,
+        published_at=article.published_at,
+        last_checked_at=article.last_checked_at,
+        last_changed_at=article.last_changed_at,
+        unchanged_streak=article.unchanged_streak,
+        key=article.id,
+        error_streak=article.error_streak,
+    )
+
+
+def schedule(article: Article, outcome: CheckOutcome, now: datetime, policy: SchedulePolicy) -> None:
+    """Apply the schedule policy after a check made at ``now``."""
+    decision = next_check(policy, check_state(article), outcome, now)
+    article.next_check_at = decision.next_check_at
+    article.check_interval_seconds = int(decision.interval.total_seconds()) if decision.interval else None
+    article.unchanged_streak = decision.unchanged_streak
+    article.error_streak = decision.error_streak
+    if decision.state != "active":
+        article.state = decision.state
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+def list_stories(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Story, func.count(StoryArticle.article_id))
+        .outerjoin(StoryArticle, StoryArticle.story_id == Story.id)
+        .group_by(Story.id)
+        .order_by(Story.slug)
+    ).all()
+    return [
+        {"slug": story.slug, "title": story.title, "articles": count, "created_at": story.created_at.isoformat()}
+        for story, count in rows
+    ]
+
+
+def story_view(session: Session, story: Story) -> dict[str, Any]:
+    """The story per outlet: each article's latest headline, versions, last change, access.
+
+    An article behind a hard or registration wall lists the story's free coverage.
+    """
+    latest = (
+        select(Version.article_id, func.max(Version.seq).label("seq"), func.count().label("count"))
+        .group_by(Version.article_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(StoryArticle, Article, Outlet, Version, latest.c.count)
+        .join(Article, Article.id == StoryArticle.article_id)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .outerjoin(latest, latest.c.article_id == Article.id)
+        .outerjoin(Version, and_(Version.article_id == Article.id, Version.seq == latest.c.seq))
+        .where(StoryArticle.story_id == story.id)
+        .order_by(Outlet.domain, StoryArticle.joined_at, Article.id)
+    ).all()
+    articles = []
+    for member, article, outlet, version, count in rows:
+        articles.append(
+            {
+                "url": article.canonical_url,
+                "outlet": outlet.domain,
+                "outlet_name": outlet.name,
+                "how": member.how,
+                "score": member.score,
+                "joined_at": member.joined_at.isoformat(),
+                "headline": version.headline if version else None,
+                "versions": count or 0,
+                "last_change": (version.first_seen_at.isoformat() if version else None),
+                "change_kinds": list(version.change_kinds or []) if version else [],
+                "access": version.access if version else None,
+                "complete": version.complete if version else None,
+                "state": article.state,
+                "next_check_at": article.next_check_at.isoformat() if article.next_check_at else None,
+                "based_on_url": article.based_on_url,
+            }
+        )
+    free = [a["url"] for a in articles if a["access"] == "free" and a["complete"]]
+    for item in articles:
+        item["free_alternatives"] = (
+            [url for url in free if url != item["url"]] if item["access"] in ("hard", "registration") else []
+        )
+    by_outlet: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in articles:
+        by_outlet[item["outlet"]].append(item)
+    candidates = session.execute(
+        select(StoryCandidate.decision, func.count())
+        .where(StoryCandidate.story_id == story.id)
+        .group_by(StoryCandidate.decision)
+    ).all()
+    rejected = session.scalars(
+        select(StoryCandidate)
+        .where(StoryCandidate.story_id == story.id, StoryCandidate.decision.in_(("rejected", "failed")))
+        .order_by(StoryCandidate.id)
+    ).all()
+    return {
+        "slug": story.slug,
+        "title": story.title,
+        "match_terms": list(story.match_terms or []),
+        "created_at": story.created_at.isoformat(),
+        "sources": [
+            {
+                "kind": source.kind,
+                "url": source.url,
+                "poll_interval_seconds": source.poll_interval_seconds,
+                "last_polled_at": source.last_polled_at.isoformat() if source.last_polled_at else None,
+                "last_status": source.last_status,
+                "last_error": source.last_error,
+                "next_poll_at": source.next_poll_at.isoformat() if source.next_poll_at else None,
+            }
+            for source in sources_of(session, story)
+        ],
+        "outlets": [{"outlet": outlet, "articles": items} for outlet, items in by_outlet.items()],
+        "candidates": dict(candidates),
+        "rejected": [{"url": c.url, "how": c.how, "score": c.score, "reason": c.reason} for c in rejected],
+    }
