@@ -58,7 +58,12 @@ def response_problem(page: FetchedPage) -> str | None:
     if page.status in (304, 404, 410):
         return None
     if page.status != 200:
-        return http_error_text(page.status)
+        text = http_error_text(page.status)
+        if page.retry_after:
+            text += f" (asked to wait {page.retry_after:g}s: the next check is no earlier)"
+        elif page.retries:
+            text += f" (still failing after {page.retries} retr{'y' if page.retries == 1 else 'ies'})"
+        return text
     if not page.body:
         return "empty response (HTTP 200 with no content)"
     if not is_html_content_type(page.content_type):
@@ -78,8 +83,13 @@ def _safe_normalise(url: str | None) -> str | None:
 def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecord:
     requested = _safe_normalise(page.requested_url) or page.requested_url
     final = _safe_normalise(page.final_url) or requested
+    declares_itself = False
     if extraction is not None:
         identity = canonical_url(final, extraction.canonical_url, extraction.og_url)
+        declares_itself = any(
+            (url := _safe_normalise(declared)) and outlet_domain(url) == outlet_domain(final)
+            for declared in (extraction.canonical_url, extraction.og_url)
+        )
         based_on = _safe_normalise(extraction.based_on_url) or cross_outlet_canonical(final, extraction.canonical_url)
     else:
         identity, based_on = final, None
@@ -117,7 +127,7 @@ def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecor
         outlet_domain=outlet_domain(identity),
         outlet_name=extraction.site_name if extraction is not None else None,
         fetched_at=page.fetched_at,
-        final_url=final if page.status is not None else None,
+        final_url=final if page.status is not None and final != requested else None,  # None: no redirect
         url_variants=tuple(dict.fromkeys(variants)),
         duration_ms=page.duration_ms,
         http_status=page.status,
@@ -135,7 +145,9 @@ def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecor
         error=error,
         based_on_url=based_on,
         retry_after_seconds=page.retry_after,
-        loose_variants=tuple(loose_variants(identity)),
+        # Only a page that does not name itself can be recognised by its loose variants.
+        loose_variants=tuple(loose_variants(identity)) if extraction is not None and not declares_itself else (),
+        known_article_id=page.plan.get("article_id"),
     )
 
 

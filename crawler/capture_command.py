@@ -47,33 +47,39 @@ def capture_details(session: Session, capture_id: int) -> dict[str, Any]:
 
 
 def archived_payload(session: Session, archive_dir: str | Path, capture_id: int) -> bytes:
-    """The page bytes a capture archived; a revisit's bytes come from the record it refers to."""
+    """The page bytes a capture archived.
+
+    A revisit record, an unchanged re-check stored without a record (lean mode) and a 304 all
+    point back at a page archived earlier: the same payload digest, or for a 304 the article's
+    last archived response before it.
+    """
     capture = session.get(Capture, capture_id)
     if capture is None:
         raise CaptureNotFound(f"no capture {capture_id}")
-    if not capture.warc_file:
+    if capture.warc_file:
+        record = _read(archive_dir, capture)
+        if record.record_type == "response":
+            return record.payload
+    elif capture.outcome not in ("unchanged", "not_modified"):
         raise CaptureNotFound(
             f"capture {capture_id} archived nothing ({capture.outcome}: {capture.error or 'no response'})"
         )
-    record = _read(archive_dir, capture)
-    if record.record_type == "response":
-        return record.payload
-    # A revisit: the first archived response of the same article with the same payload.
-    candidates = session.scalars(
-        select(Capture)
-        .where(
-            Capture.article_id == capture.article_id,
-            Capture.payload_digest == capture.payload_digest,
-            Capture.warc_file.is_not(None),
-            Capture.id != capture.id,
-        )
-        .order_by(Capture.id)
+    earlier = select(Capture).where(
+        Capture.article_id == capture.article_id,
+        Capture.warc_file.is_not(None),
+        Capture.id != capture.id,
     )
-    for candidate in candidates:
+    if capture.payload_digest:
+        earlier = earlier.where(Capture.payload_digest == capture.payload_digest).order_by(Capture.id)
+    else:
+        earlier = earlier.where(Capture.id < capture.id).order_by(Capture.id.desc())
+    for candidate in session.scalars(earlier):
         original = _read(archive_dir, candidate)
         if original.record_type == "response":
             return original.payload
-    raise CaptureNotFound(f"capture {capture_id} is a revisit, but the record it refers to is not in the archive")
+    raise CaptureNotFound(
+        f"capture {capture_id} refers to an earlier archived page, but that page is not in the archive"
+    )
 
 
 def _read(archive_dir: str | Path, capture: Capture) -> ArchivedRecord:

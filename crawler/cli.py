@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -111,7 +112,20 @@ def print_summary(stats: Any) -> None:
     print(format_summary(stats.counts, stats.problems, stats.seconds), flush=True)
     if stats.internal_errors:
         print(f"  {stats.internal_errors} internal error(s) were logged; run with -v to see them.", flush=True)
-    if stats.interrupted:
+    if repaired := stats.extra.get("warc_repaired"):
+        print(
+            f"  Repaired {repaired} WARC file(s) left open by a crawl that was killed"
+            f" ({stats.extra.get('warc_bytes_cut', 0)} bytes of a torn last record cut off).",
+            flush=True,
+        )
+    if stats.database_error:
+        not_stored = stats.extra.get("not_stored", 0)
+        print(
+            f"Stopped: the database became unreachable ({stats.database_error}). {not_stored} page(s) fetched"
+            " but not stored; nothing half-written. The next run fetches them again.",
+            flush=True,
+        )
+    elif stats.interrupted:
         print("  Interrupted: pages not yet fetched were left for the next run.", flush=True)
 
 
@@ -134,7 +148,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     stats = run_crawls(settings, main, verbose=args.verbose)
     print_summary(stats)
-    return 1 if stats.internal_errors else 0
+    if args.stats:
+        write_stats(args.stats, stats)
+    return 1 if stats.internal_errors or stats.database_error else 0
+
+
+def write_stats(path: str, stats: Any) -> None:
+    """The crawl's figures as JSON, for scripts and monitoring."""
+    from dataclasses import asdict
+
+    Path(path).write_text(json.dumps(asdict(stats), indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -269,6 +292,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(args, archive, crawl_settings(args, archive), UserError)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from palimpsest.web.server import serve
+
+    return serve(args.db, host=args.host, port=args.port, user_error=UserError)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract_command import run_extract
 
@@ -366,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser("crawl", parents=[common], help="fetch URLs now; store captures and versions")
     crawl.add_argument("urls", nargs="+", metavar="URL")
     crawl.add_argument("--story", metavar="SLUG", help="file the articles under this story (created if new)")
+    crawl.add_argument("--stats", metavar="FILE", help="also write the crawl's figures (outcomes, seconds) as JSON")
     crawl.set_defaults(handler=cmd_crawl)
 
     story = commands.add_parser("story", parents=[common], help="stories: add, list, show")
@@ -416,6 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--raw", action="store_true", help="print the archived page bytes (from the WARC file)")
     capture.add_argument("--json", action="store_true", help="metadata as JSON")
     capture.set_defaults(handler=cmd_capture)
+
+    serve = commands.add_parser("serve", parents=[common], help="the read-only web view of the archive, and its feeds")
+    serve.add_argument("--host", default="127.0.0.1", help="listen address (default: 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    serve.set_defaults(handler=cmd_serve)
 
     export = commands.add_parser(
         "export", parents=[common], help="stream versions (JSON Lines or CSV) since a cursor, for analysis jobs"

@@ -1,12 +1,13 @@
 """One polite fetch outside Scrapy, for ``palimpsest extract URL``.
 
-Same manners as the crawler: the honest User-Agent, robots.txt obeyed, a size cap and a
-timeout. Crawls go through Scrapy; this is for looking at one page.
+Same manners as the crawler: the honest User-Agent, robots.txt obeyed, the address guard on
+every hop, a size cap and a timeout. Crawls go through Scrapy; this is for looking at one page.
 """
 
 from __future__ import annotations
 
 import gzip
+import socket
 import urllib.error
 import urllib.request
 import zlib
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from protego import Protego
+
+from crawler.addresses import Allowance, literal_address, parse_allowance, refusal
+from crawler.settings import PALIMPSEST_ALLOW_PRIVATE_ADDRESSES
 
 
 class FetchError(RuntimeError):
@@ -29,10 +33,45 @@ class FetchedDocument:
     body: bytes
 
 
-def _read(url: str, user_agent: str, timeout: float, max_bytes: int) -> tuple[str, int, dict[str, str], bytes]:
+def check_address(url: str, allowance: Allowance) -> None:
+    """Raise FetchError when ``url``'s host resolves to an address we must not reach."""
+    if allowance.everything:
+        return
+    host = urlsplit(url).hostname or ""
+    if literal := literal_address(host):
+        addresses = [literal]
+    else:
+        try:
+            addresses = sorted({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+        except OSError as exc:
+            raise FetchError(f"could not resolve {host}: {exc}") from exc
+    if reason := refusal(host, addresses, allowance):
+        raise FetchError(f"{url}: {reason}")
+
+
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Every redirect hop passes the address guard before it is followed."""
+
+    def __init__(self, allowance: Allowance) -> None:
+        self.allowance = allowance
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - stdlib signature
+        try:
+            check_address(newurl, self.allowance)
+        except FetchError as exc:
+            raise urllib.error.URLError(str(exc)) from exc
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _read(
+    url: str, user_agent: str, timeout: float, max_bytes: int, allowance: Allowance | None = None
+) -> tuple[str, int, dict[str, str], bytes]:
+    allowance = allowance if allowance is not None else parse_allowance(PALIMPSEST_ALLOW_PRIVATE_ADDRESSES)
+    check_address(url, allowance)
+    opener = urllib.request.build_opener(_GuardedRedirects(allowance))
     request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked by caller
+        with opener.open(request, timeout=timeout) as response:
             body = response.read(max_bytes + 1)
             headers = {k.lower(): v for k, v in response.headers.items()}
             final_url, status = response.geturl(), response.status

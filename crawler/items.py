@@ -35,10 +35,13 @@ class FetchedPage:
     candidate_url: str | None = None  # a story candidate, judged after the pass, not joined now
     links_for: list[int] = field(default_factory=list)  # story ids whose candidates its links become
     retry_after: float | None = None  # seconds, from a Retry-After header
+    retries: int = 0  # how many times Scrapy retried before this answer
     plan: dict[str, Any] = field(default_factory=dict)
     # Filled by the pipelines.
     extraction: Any = None
     extraction_error: str | None = None
+    version: Any = None  # storage.ingest.ExtractedVersion, prepared with the extraction
+    warc_records: Any = None  # crawler.warc.ArchiveRecords, prepared with the extraction
     warc: Any = None  # crawler.warc.WarcLocation
     result: Any = None
 

@@ -46,16 +46,17 @@ class RetryAfterMiddleware:
     capture, and the schedule puts the next check no earlier than the server asked.
     """
 
-    def __init__(self, max_wait: float, max_retry_times: int) -> None:
+    def __init__(self, max_wait: float, max_retry_times: int, crawler: Crawler | None = None) -> None:
         self.max_wait = max_wait
         self.max_retry_times = max_retry_times
+        self.crawler = crawler  # its spider and stats count the retries
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         settings = crawler.settings
         if not settings.getbool("RETRY_ENABLED"):
             raise NotConfigured("RETRY_ENABLED is off")
-        return cls(settings.getfloat("PALIMPSEST_RETRY_AFTER_MAX", 60.0), settings.getint("RETRY_TIMES"))
+        return cls(settings.getfloat("PALIMPSEST_RETRY_AFTER_MAX", 60.0), settings.getint("RETRY_TIMES"), crawler)
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if response.status not in (429, 503) or request.meta.get("dont_retry"):
@@ -67,7 +68,7 @@ class RetryAfterMiddleware:
         if delay <= self.max_wait:
             retry = get_retry_request(
                 request,
-                spider=spider,
+                spider=spider or (self.crawler.spider if self.crawler else None),
                 reason=f"HTTP {response.status} with Retry-After {delay:g}s",
                 max_retry_times=self.max_retry_times,
             )

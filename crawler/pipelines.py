@@ -6,20 +6,27 @@ testable without a crawler: ``StorePipeline(session_factory=...)``.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.capture import extracted_version, fetch_record, needs_extraction
-from crawler.extract import ExtractionError, extract_article
 from crawler.extract.urls import BadURLError, normalise_url
 from crawler.items import FetchedPage, SourcePolled
 from crawler.plans import plan_for
 from crawler.warc import HttpExchange, WarcArchive
+from crawler.work import process_page
 from crawler.workers import ExtractionPool, WorkerCrashed
 from storage import stories
 from storage.db import make_engine, make_session_factory
@@ -29,9 +36,26 @@ from storage.models import Article, Story, StorySource
 from storage.schedule import SchedulePolicy
 from storage.stories import FoundURL
 
+T = TypeVar("T")
+
+
+def exchange_of(item: FetchedPage) -> HttpExchange:
+    return HttpExchange(
+        url=item.final_url or item.requested_url,
+        fetched_at=item.fetched_at,
+        status=item.status or 0,
+        protocol=item.protocol,
+        response_headers=item.raw_headers,
+        body=item.body or b"",
+        payload_digest=item.payload_digest or "",
+        request_headers=item.request_headers,
+        ip_address=item.ip_address,
+    )
+
 
 class ExtractPipeline:
-    """Runs extraction in a process pool, only for pages whose payload changed."""
+    """Pages whose payload changed go to a worker process: extraction, the normalised
+    version and the compressed WARC records come back (crawler.work)."""
 
     def __init__(self, pool: ExtractionPool) -> None:
         self.pool = pool
@@ -50,19 +74,21 @@ class ExtractPipeline:
         if not isinstance(item, FetchedPage) or not needs_extraction(item):
             return item
         try:
-            item.extraction = await self.pool.run(
-                extract_article, item.final_url or item.requested_url, item.body, item.headers
-            )
-        except (ExtractionError, WorkerCrashed) as exc:
+            result = await self.pool.run(process_page, exchange_of(item))
+        except WorkerCrashed as exc:
             item.extraction_error = str(exc)
+            return item
+        item.extraction, item.version, item.extraction_error = result.extraction, result.version, result.error
+        item.warc_records = result.records
         return item
 
 
 class ArchivePipeline:
     """Writes every response to the WARC archive (a revisit when the payload is known)."""
 
-    def __init__(self, archive: WarcArchive) -> None:
+    def __init__(self, archive: WarcArchive, unchanged: str = "revisit") -> None:
         self.archive = archive
+        self.unchanged = unchanged  # "revisit": WARC records for unchanged re-checks; "none": the row only
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -72,30 +98,71 @@ class ArchivePipeline:
             prefix=settings.get("PALIMPSEST_WARC_PREFIX", "palimpsest"),
             max_size=settings.getint("PALIMPSEST_WARC_MAX_SIZE", 100 * 1024 * 1024),
         )
-        pipeline = cls(archive)
+        unchanged = settings.get("PALIMPSEST_WARC_UNCHANGED", "revisit")
+        if unchanged not in ("revisit", "none"):
+            raise ValueError(f"PALIMPSEST_WARC_UNCHANGED must be 'revisit' or 'none', not {unchanged!r}")
+        pipeline = cls(archive, unchanged)
         crawler.signals.connect(archive.close, signal=signals.spider_closed)
+
+        def repair() -> None:
+            if repaired := archive.repair():
+                crawler.stats.set_value("palimpsest/warc_repaired", len(repaired))
+                crawler.stats.set_value("palimpsest/warc_bytes_cut", sum(cut for _name, cut in repaired))
+
+        crawler.signals.connect(repair, signal=signals.spider_opened, weak=False)
         return pipeline
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage) or item.status is None or item.body is None:
             return item
+        if item.warc_records is not None:  # built by the extraction worker
+            item.warc = self.archive.append(item.warc_records)
+            item.warc_records = None
+            return item
         revisit_of = item.plan.get("revisit_of")
         same_payload = item.payload_digest == item.previous_digest and revisit_of is not None
-        item.warc = self.archive.write(
-            HttpExchange(
-                url=item.final_url or item.requested_url,
-                fetched_at=item.fetched_at,
-                status=item.status,
-                protocol=item.protocol,
-                response_headers=item.raw_headers,
-                body=item.body,
-                payload_digest=item.payload_digest or "",
-                request_headers=item.request_headers,
-                ip_address=item.ip_address,
-            ),
-            revisit_of=tuple(revisit_of) if (same_payload or item.status == 304) and revisit_of else None,
-        )
+        revisit = tuple(revisit_of) if (same_payload or item.status == 304) and revisit_of else None
+        if revisit is not None and self.unchanged == "none":
+            return item  # the payload is archived already; the capture row records the check
+        item.warc = self.archive.write(exchange_of(item), revisit_of=revisit)
         return item
+
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_UNREACHABLE = "database unreachable"
+
+
+class DatabaseGone(RuntimeError):
+    """The database stayed unreachable for the whole retry budget."""
+
+
+async def with_database_retries(work: Callable[[], Any], budget_seconds: float) -> Any:
+    """Run a transaction (``work`` may return an awaitable: run on the database thread); if
+    the database goes away (a restart, a dropped connection), wait and try again, with
+    back-off, for up to ``budget_seconds``. The transaction is atomic, so a failed attempt
+    leaves nothing behind."""
+    delay, waited = 0.25, 0.0
+    while True:
+        try:
+            result = work()
+            return await result if inspect.isawaitable(result) else result
+        except DATABASE_ERRORS as exc:
+            if waited >= budget_seconds:
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise DatabaseGone(reason) from exc
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 5.0)
+
+
+def stop_for_database(crawler: Crawler | None, item: Any, error: DatabaseGone) -> None:
+    """Stop the crawl, once, with a message a user can act on; the item is dropped unstored."""
+    if crawler is not None and crawler.stats is not None:
+        if not crawler.stats.get_value("palimpsest/database_error"):
+            crawler.stats.set_value("palimpsest/database_error", str(error))
+            deferred_from_coro(crawler.engine.close_spider_async(reason=DATABASE_UNREACHABLE))
+        crawler.stats.inc_value("palimpsest/not_stored")
+    raise DropItem(f"not stored, the database is unreachable: {error}")
 
 
 def schedule_policy(settings: Any) -> SchedulePolicy:
@@ -109,32 +176,76 @@ def schedule_policy(settings: Any) -> SchedulePolicy:
 
 
 class StorePipeline:
-    """Stores each capture, and its version if the text changed, in one transaction."""
+    """Stores each capture, and its version if the text changed, in one transaction.
 
-    def __init__(self, session_factory: sessionmaker[Session], policy: SchedulePolicy | None = None) -> None:
+    If the database goes away (a restart), storing is retried with back-off for
+    ``retry_seconds``; after that the crawl stops with a message, and the page is fetched
+    again by the next run. A failed attempt leaves nothing behind: the transaction is atomic.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        policy: SchedulePolicy | None = None,
+        retry_seconds: float = 30.0,
+        crawler: Crawler | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.policy = policy or SchedulePolicy()
+        self.retry_seconds = retry_seconds
+        self.crawler = crawler
+        self.outlet_ids: dict[str, int] = {}
+        # One thread does all the database work: the reactor never waits on database I/O,
+        # and writes stay in the order items arrive.
+        self.database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palimpsest-db")
+
+    def close(self) -> None:
+        self.database_thread.shutdown(wait=True)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         engine = make_engine(crawler.settings["PALIMPSEST_DATABASE_URL"])
         ensure_schema(engine)
-        pipeline = cls(make_session_factory(engine), schedule_policy(crawler.settings))
+        pipeline = cls(
+            make_session_factory(engine),
+            schedule_policy(crawler.settings),
+            crawler.settings.getfloat("PALIMPSEST_DATABASE_RETRY_SECONDS", 30.0),
+            crawler,
+        )
+        crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
         crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
         fetch = fetch_record(item, item.extraction)
-        candidate = extracted_version(item.extraction) if item.extraction is not None else None
+        candidate = item.version
+        if candidate is None and item.extraction is not None:
+            candidate = extracted_version(item.extraction)
         story = (
             StoryLink(item.story_slug, item.story_how, candidate_url=item.candidate_url) if item.story_slug else None
         )
-        with self.session_factory() as session, session.begin():
-            item.result = ingest_capture(
-                session, fetch, candidate, now=item.fetched_at, story=story, policy=self.policy
+
+        def store() -> Any:
+            with self.session_factory() as session, session.begin():
+                return ingest_capture(
+                    session,
+                    fetch,
+                    candidate,
+                    now=item.fetched_at,
+                    story=story,
+                    policy=self.policy,
+                    outlet_ids=self.outlet_ids,
+                )
+
+        loop = asyncio.get_running_loop()
+        try:
+            item.result = await with_database_retries(
+                lambda: loop.run_in_executor(self.database_thread, store), self.retry_seconds
             )
+        except DatabaseGone as exc:
+            stop_for_database(self.crawler, item, exc)
         return item
 
 
@@ -151,6 +262,7 @@ class DiscoveryPipeline:
         self.policy = policy
         self.max_candidates = max_candidates
         self.crawler: Crawler | None = None
+        self.retry_seconds = 30.0
         self.rechecked: set[str] = set()  # one hint-driven re-check per article per pass
         self.seen_work = False
 
@@ -163,16 +275,25 @@ class DiscoveryPipeline:
             crawler.settings.getint("PALIMPSEST_MAX_CANDIDATES_PER_SOURCE", 200),
         )
         pipeline.crawler = crawler
+        pipeline.retry_seconds = crawler.settings.getfloat("PALIMPSEST_DATABASE_RETRY_SECONDS", 30.0)
         crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, SourcePolled):
-            self._source(item)
-        elif isinstance(item, FetchedPage) and item.links_for and item.extraction is not None:
-            found = [FoundURL(url, "link", raw=raw) for raw in item.extraction.links if (url := _normalised(raw))]
-            for story_id in item.links_for:
-                self._triage(story_id, found[: self.max_candidates], item.fetched_at, None)
+    async def process_item(self, item: Any) -> Any:
+        try:
+            if isinstance(item, SourcePolled):
+                await with_database_retries(lambda: self._source(item), self.retry_seconds)
+            elif isinstance(item, FetchedPage) and item.links_for and item.extraction is not None:
+                found = [FoundURL(url, "link", raw=raw) for raw in item.extraction.links if (url := _normalised(raw))]
+                for story_id in item.links_for:
+                    await with_database_retries(
+                        lambda story_id=story_id: self._triage(
+                            story_id, found[: self.max_candidates], item.fetched_at, None
+                        ),
+                        self.retry_seconds,
+                    )
+        except DatabaseGone as exc:
+            stop_for_database(self.crawler, item, exc)
         return item
 
     def _source(self, item: SourcePolled) -> None:

@@ -68,7 +68,13 @@ class CrawlReport:
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
         extension = cls(crawler.stats, None, crawler.settings.getbool("PALIMPSEST_PROGRESS", True))
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.internal_error, signal=signals.item_error)
+        crawler.signals.connect(extension.internal_error, signal=signals.spider_error)
         return extension
+
+    def internal_error(self, *args: Any, **kwargs: Any) -> None:
+        """A pipeline or callback raised: a bug of ours, not a fault of the page."""
+        self.stats.inc_value("palimpsest/internal_errors")
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if not isinstance(item, FetchedPage) or item.result is None:

@@ -62,14 +62,17 @@ async def run_pass(
     limit: int | None = None,
     number: int = 1,
     print_summary: Any = None,
-) -> None:
-    """Poll what is due, fetch, re-check, judge candidates; print what happened."""
+) -> Any:
+    """Poll what is due, fetch, re-check, judge candidates; print what happened.
+
+    Returns the crawl's stats (None when nothing was due)."""
     from crawler.cli import print_summary as default_summary
 
     now = datetime.now(UTC)
     with archive.readers() as session:
         story = session.get(Story, story_id) if story_id else None
         work = pass_work(session, now, story=story, verify_every=verify_every, article_limit=limit)
+    stats = None
     if work.empty:
         print(f"Pass {number}: nothing due.", flush=True)
     else:
@@ -83,7 +86,9 @@ async def run_pass(
                 f" {stats.extra.get('hint_rechecks', 0)} re-check(s) brought forward by feed/sitemap dates",
                 flush=True,
             )
-    _judge_candidates(archive, story_id, policy)
+    if stats is None or not stats.database_error:
+        _judge_candidates(archive, story_id, policy)
+    return stats
 
 
 def _judge_candidates(archive: Any, story_id: int | None, policy: Any) -> None:

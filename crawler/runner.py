@@ -45,6 +45,7 @@ class CrawlStats:
     seconds: float = 0.0
     internal_errors: int = 0
     interrupted: bool = False
+    database_error: str | None = None  # the crawl stopped because the database went away
     extra: dict[str, int] = field(default_factory=dict)  # other palimpsest/ counters
 
 
@@ -96,7 +97,8 @@ class Crawls:
             counts=outcome_counts(stats),
             problems=list(stats.get("palimpsest/problems", [])),
             seconds=time.monotonic() - started,
-            internal_errors=stats.get("log_count/ERROR", 0),
+            internal_errors=stats.get("palimpsest/internal_errors", 0),
+            database_error=stats.get("palimpsest/database_error"),
             interrupted=self.stopping or stats.get("finish_reason") == "shutdown",
             extra={
                 key.split("/", 1)[1]: value

@@ -39,12 +39,15 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
-    "crawler.pipelines.ArchivePipeline": 200,
+    # Extraction first: its worker also builds the WARC records the archive appends.
     "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.ArchivePipeline": 350,
     "crawler.pipelines.StorePipeline": 800,
     "crawler.pipelines.DiscoveryPipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # First of all (before robots.txt, 100): nothing is sent to a private address.
+    "crawler.addresses.AddressGuardMiddleware": 50,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     # Sees responses before RetryMiddleware (550), so a Retry-After is honoured, not raced.
     "crawler.middlewares.RetryAfterMiddleware": 555,
@@ -61,6 +64,13 @@ PALIMPSEST_ARCHIVE_DIR = os.environ.get("PALIMPSEST_ARCHIVE_DIR", "archive")
 # WARC files: a new file once the current one passes this size; names start with the prefix.
 PALIMPSEST_WARC_MAX_SIZE = 100 * 1024 * 1024
 PALIMPSEST_WARC_PREFIX = "palimpsest"
+# Addresses the crawler may reach although they are not public: "true" for all, or networks
+# ("127.0.0.0/8,10.1.0.0/16"). Default: none (see crawler/addresses.py).
+PALIMPSEST_ALLOW_PRIVATE_ADDRESSES = os.environ.get("PALIMPSEST_ALLOW_PRIVATE_ADDRESSES", "")
+# What the WARC archive gets for an unchanged re-check (the same payload again, or a 304):
+# "revisit" (a revisit record and its request, as WARC tools expect; ~1 KB) or "none" (the
+# capture row alone records the check; the payload is archived already).
+PALIMPSEST_WARC_UNCHANGED = os.environ.get("PALIMPSEST_WARC_UNCHANGED", "revisit")
 # Re-checks send If-None-Match / If-Modified-Since (never to outlets whose validators lied).
 PALIMPSEST_CONDITIONAL_REQUESTS = True
 # Every Nth unchanged re-check is sent unconditionally, to catch servers whose 304s lie.
@@ -68,6 +78,9 @@ PALIMPSEST_VERIFY_EVERY = 8
 # Retry-After up to this many seconds is waited for within the crawl; longer ones move the
 # article's next check instead.
 PALIMPSEST_RETRY_AFTER_MAX = 60
+# When the database goes away (a restart), storing is retried with back-off for this long;
+# then the crawl stops with a message, and pages not stored are fetched again by the next run.
+PALIMPSEST_DATABASE_RETRY_SECONDS = 30
 # A story source yields at most this many new candidates per poll.
 PALIMPSEST_MAX_CANDIDATES_PER_SOURCE = 200
 # Re-check schedule (storage/schedule.py), e.g. PALIMPSEST_SCHEDULE_TIERS="3h=15m,1d=1h,7d=3h,30d=1d,90d=7d",

@@ -8,6 +8,7 @@ revision and ``revise()`` makes any edit; both are also reachable over HTTP
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -30,6 +31,7 @@ from newsroom.content import (
     Revision,
     build_articles,
 )
+from newsroom.faults import FAULTS
 from newsroom.feeds import (
     ARCHIVE_SITEMAP_PATH,
     FEED_PATHS,
@@ -65,6 +67,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return
 
+    def handle(self) -> None:
+        # A client that hung up (the crawler cancelling a huge download) is not an error.
+        with contextlib.suppress(OSError):
+            super().handle()
+
     def do_HEAD(self) -> None:
         self._serve(head=True)
 
@@ -87,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/robots.txt":
             sitemap = newsroom.url(outlet.key, SITEMAP_INDEX_PATH) if outlet.key == "ledger" else None
             return self._send(200, "text/plain; charset=utf-8", robots_txt(outlet, sitemap).encode(), head=head)
+        if path.startswith("/faults/") and (fault := FAULTS.get(path[len("/faults/") :])) is not None:
+            return fault(self, head)
         if (target := REDIRECTS.get((outlet.key, path))) is not None:
             return self._send(
                 301, "text/plain", b"moved", head=head, extra={"Location": newsroom.url(outlet.key, target)}
@@ -173,6 +182,8 @@ class Newsroom:
         # When set, the server's ETag/Last-Modified never change and it answers 304 to any
         # conditional request: the kind of host whose validators must stop being trusted.
         self.lying_validators = False
+        # Per fault case, how many times it was requested (some cases answer differently).
+        self.fault_hits: dict[str, int] = {}
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
 

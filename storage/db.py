@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,10 +50,17 @@ def normalise_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the per-connection settings the archive relies on."""
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine with the per-connection settings the archive relies on.
+
+    ``read_only=True`` (the web view) writes nothing, ever: SQLite is opened through a
+    ``mode=ro`` URI (a missing file is an error, not a new empty database) with ``query_only``
+    on; PostgreSQL sessions start with ``default_transaction_read_only``.
+    """
     url = normalise_database_url(url)
     parsed = make_url(url)
+    if read_only:
+        return _make_read_only_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +70,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _make_read_only_engine(parsed: URL, **kwargs: Any) -> Engine:
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+            raise DatabaseURLError("a read-only SQLite archive must be a database file path (sqlite:///path.db)")
+        path = Path(parsed.database).expanduser().resolve()
+        if not path.is_file():
+            raise DatabaseURLError(f"no database file at {path}")
+        # An SQLite URI, so that the path is opened read-only and never created.
+        uri = URL.create("sqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+        engine = create_engine(uri, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite_read_only_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+        return engine
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    options = connect_args.get("options", "")
+    connect_args["options"] = f"{options} -c default_transaction_read_only=on".strip()
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, connect_args=connect_args, **kwargs)
+
+
+def _configure_sqlite_read_only_connection(dbapi_connection: Any, _record: Any) -> None:
+    # No journal_mode change (that is a write); query_only refuses writes even if mode=ro did not.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ from storage.diffing import (
     WordOp,
 )
 
-__all__ = ["render_html", "render_text"]
+__all__ = ["render_html", "render_html_inline", "render_html_table", "render_text"]
 
 
 # --- Terminal rendering -------------------------------------------------------------------
@@ -238,3 +238,106 @@ def render_html(diff: VersionDiff, *, title: str, old_label: str, new_label: str
             "",
         ]
     )
+
+
+# --- HTML fragments (the web view embeds them in its own pages) ---------------------------
+def render_html_table(diff: VersionDiff, *, old_label: str, new_label: str) -> str:
+    """Old and new side by side: one ``<table>`` (headline, dek, byline, access, body), escaped."""
+    rows = [
+        _html_row(
+            f.name.capitalize(),
+            _html_side(f.ops, new_side=False, absent=f.old is None),
+            _html_side(f.ops, new_side=True, absent=f.new is None),
+            f.changed,
+        )
+        for f in diff.fields
+    ]
+    rows.append(_html_row("Access", _esc(diff.old_access), _esc(diff.new_access), diff.old_access != diff.new_access))
+    rows.append(
+        _html_row(
+            "Complete",
+            "yes" if diff.old_complete else "no",
+            "yes" if diff.new_complete else "no",
+            diff.old_complete != diff.new_complete,
+        )
+    )
+    rows.append('<tr class="section"><th scope="rowgroup" colspan="3">Body</th></tr>')
+    for p in diff.body:
+        rows.append(
+            _html_row(
+                _paragraph_label(p),
+                "" if p.op == "insert" else _html_side(p.ops, new_side=False, absent=False),
+                "" if p.op == "delete" else _html_side(p.ops, new_side=True, absent=False),
+                p.op != "equal",
+            )
+        )
+    if not diff.body:
+        rows.append(_html_row("", '<span class="absent">(empty)</span>', "", False))
+    return "\n".join(
+        [
+            '<table class="side-by-side"><colgroup><col class="label"><col><col></colgroup>',
+            f'<thead><tr><th scope="col">Field</th><th scope="col">{_esc(old_label)}</th>'
+            f'<th scope="col">{_esc(new_label)}</th></tr></thead>',
+            "<tbody>",
+            *rows,
+            "</tbody>",
+            "</table>",
+        ]
+    )
+
+
+def _html_inline(ops: tuple[WordOp, ...]) -> str:
+    """One text with deletions and insertions marked in place (whitespace outside the marks)."""
+    parts: list[str] = []
+    for op in ops:
+        if op.op == "equal":
+            parts.append(_esc(op.new))
+            continue
+        old_lead, old_core, old_trail = _split_outer_space(op.old)
+        new_lead, new_core, new_trail = _split_outer_space(op.new)
+        if op.op == "delete":
+            parts.append(f"{_esc(old_lead)}<del>{_esc(old_core)}</del>{_esc(old_trail)}" if old_core else "")
+        elif op.op == "insert":
+            parts.append(f"{_esc(new_lead)}<ins>{_esc(new_core)}</ins>{_esc(new_trail)}" if new_core else "")
+        else:
+            parts.append(f"{_esc(old_lead)}<del>{_esc(old_core)}</del> <ins>{_esc(new_core)}</ins>{_esc(new_trail)}")
+    return "".join(parts)
+
+
+def render_html_inline(diff: VersionDiff, *, context: int = 1) -> str:
+    """One column, deletions and insertions in place: each field, then the changed paragraphs
+    with ``context`` unchanged ones around them (the rest counted, not shown); escaped."""
+    blocks: list[str] = []
+    for f in diff.fields:
+        css = "changed" if f.changed else "same"
+        text = '<span class="absent">(none)</span>' if f.old is None and f.new is None else _html_inline(f.ops)
+        blocks.append(f'<div class="field {css}"><h3>{_esc(f.name.capitalize())}</h3><p>{text}</p></div>')
+    if diff.old_access != diff.new_access or diff.old_complete != diff.new_complete:
+        yes_no = {True: "complete", False: "partial"}
+        blocks.append(
+            '<div class="field changed"><h3>Access</h3>'
+            f"<p><del>{_esc(diff.old_access)}, {yes_no[diff.old_complete]}</del> "
+            f"<ins>{_esc(diff.new_access)}, {yes_no[diff.new_complete]}</ins></p></div>"
+        )
+    changed = [p.op != "equal" for p in diff.body]
+    shown = [any(changed[max(0, k - context) : k + context + 1]) for k in range(len(changed))]
+    body: list[str] = []
+    hidden = 0
+    for position, paragraph in enumerate(diff.body):
+        if not shown[position]:
+            hidden += 1
+            continue
+        if hidden:
+            body.append(f'<p class="elided">{_esc(_elided(hidden))}</p>')
+            hidden = 0
+        css = "changed" if paragraph.op != "equal" else "same"
+        body.append(
+            f'<div class="paragraph {css}"><h4>{_esc(_paragraph_label(paragraph))}</h4>'
+            f"<p>{_html_inline(paragraph.ops)}</p></div>"
+        )
+    if hidden:
+        body.append(f'<p class="elided">{_esc(_elided(hidden))}</p>')
+    if not diff.body:
+        body.append('<p class="absent">(empty)</p>')
+    blocks.append('<div class="body"><h3>Body</h3>' + "\n".join(body) + "</div>")
+    return '<div class="inline-diff">\n' + "\n".join(blocks) + "\n</div>"

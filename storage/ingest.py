@@ -56,6 +56,8 @@ class FetchRecord:
     retry_after_seconds: float | None = None  # from a 429/503 Retry-After header
     # www./scheme/trailing-slash forms of the canonical URL: the same article if the text is too.
     loose_variants: tuple[str, ...] = ()
+    # The article the crawler already knew this URL as (from its plan): no lookup needed.
+    known_article_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,14 +202,19 @@ def _validators_lied(session: Session, article: Article, fetch: FetchRecord) -> 
 
 
 def _decide(
-    session: Session, article: Article, fetch: FetchRecord, candidate: ExtractedVersion | None, now: datetime
+    session: Session,
+    article: Article,
+    fetch: FetchRecord,
+    candidate: ExtractedVersion | None,
+    now: datetime,
+    created: bool = False,
 ) -> tuple[str, Version | None, str | None]:
     """(outcome, the version this capture saw or created, error text)."""
     if fetch.outcome in ("error", "refused"):
         return fetch.outcome, None, fetch.error
     if fetch.http_status in GONE_STATUSES:
         return "gone", None, fetch.error or f"HTTP {fetch.http_status}"
-    current = repo.current_version(session, article.id)
+    current = None if created else repo.current_version(session, article.id)
     if fetch.outcome == "not_modified" or fetch.http_status == 304:
         outcome, seen = "not_modified", current
     elif candidate is None:
@@ -247,25 +254,32 @@ def ingest_capture(
     now: datetime,
     story: StoryLink | None = None,
     policy: SchedulePolicy | None = None,
+    outlet_ids: dict[str, int] | None = None,
 ) -> IngestResult:
-    """Store one capture (and its version, if new), and schedule the next check. Does not commit."""
-    article = repo.find_article_by_urls(session, [fetch.canonical_url, fetch.requested_url, fetch.final_url or ""])
+    """Store one capture (and its version, if new), and schedule the next check. Does not commit.
+
+    ``outlet_ids``: a caller's cache of outlet ids by domain, kept across captures.
+    """
+    article = session.get(Article, fetch.known_article_id) if fetch.known_article_id else None
+    if article is None:
+        article = repo.find_article_by_urls(session, [fetch.canonical_url, fetch.requested_url, fetch.final_url or ""])
     if article is None and fetch.loose_variants:
         article = _same_text_elsewhere(session, fetch, candidate)
+    created = False
     if article is None:
-        outlet = repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
+        outlet = repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now, outlet_ids)
         article, created = repo.get_or_create_article(session, fetch.canonical_url, outlet, now)
         if created and story is not None and story.candidate_url:
             article.state = "candidate"  # fetched to be judged; followed only if it joins a story
     elif fetch.outlet_name:
-        repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now)
+        repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now, outlet_ids)
     repo.record_url_variants(session, article, fetch.url_variants, now)
 
     if _validators_lied(session, article, fetch):
         outlet = session.get(Outlet, article.outlet_id)
         if outlet is not None:
             outlet.validators_trusted = False
-    outcome, version, error = _decide(session, article, fetch, candidate, now)
+    outcome, version, error = _decide(session, article, fetch, candidate, now, created)
 
     if outcome not in ("error", "refused"):
         article.last_checked_at = now

@@ -31,7 +31,23 @@ def insert_ignoring_conflicts(session: Session, model: type, values: dict[str, A
     return result.first() is not None
 
 
-def get_or_create_outlet(session: Session, domain: str, name: str | None, now: datetime) -> Outlet:
+def get_or_create_outlet(
+    session: Session, domain: str, name: str | None, now: datetime, known_ids: dict[str, int] | None = None
+) -> Outlet:
+    """``known_ids``: a caller's cache of domain -> id (outlets are never deleted)."""
+    if known_ids is not None and domain in known_ids:
+        outlet = session.get(Outlet, known_ids[domain])
+        if outlet is not None:
+            if name and not outlet.name:
+                outlet.name = name
+            return outlet
+    outlet = _get_or_create_outlet(session, domain, name, now)
+    if known_ids is not None:
+        known_ids[domain] = outlet.id
+    return outlet
+
+
+def _get_or_create_outlet(session: Session, domain: str, name: str | None, now: datetime) -> Outlet:
     outlet = session.scalar(select(Outlet).where(Outlet.domain == domain))
     if outlet is None:
         insert_ignoring_conflicts(
@@ -44,23 +60,19 @@ def get_or_create_outlet(session: Session, domain: str, name: str | None, now: d
 
 
 def find_article_by_urls(session: Session, urls: Iterable[str]) -> Article | None:
-    """The article any of these (normalised) URLs is already known as, canonical or variant."""
+    """The article any of these (normalised) URLs is already known as, canonical or variant
+    (one query: every canonical URL is also recorded as a variant)."""
     urls = [u for u in dict.fromkeys(urls) if u]
     if not urls:
         return None
-    article = session.scalar(select(Article).where(Article.canonical_url.in_(urls)).limit(1))
-    if article is not None:
-        return article
-    return session.scalar(
-        select(Article).join(ArticleURL, ArticleURL.article_id == Article.id).where(ArticleURL.url.in_(urls)).limit(1)
-    )
+    by_variant = select(ArticleURL.article_id).where(ArticleURL.url.in_(urls))
+    by_canonical = select(Article.id).where(Article.canonical_url.in_(urls))
+    return session.scalar(select(Article).where(Article.id.in_(by_variant.union(by_canonical))).limit(1))
 
 
 def get_or_create_article(session: Session, canonical_url: str, outlet: Outlet, now: datetime) -> tuple[Article, bool]:
-    """The article for ``canonical_url``; True when this call created it."""
-    article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
-    if article is not None:
-        return article, False
+    """The article for ``canonical_url``; True when this call created it (the caller looked
+    for it already, so the insert comes first)."""
     created = insert_ignoring_conflicts(
         session,
         Article,
@@ -77,14 +89,20 @@ def get_or_create_article(session: Session, canonical_url: str, outlet: Outlet, 
 
 
 def record_url_variants(session: Session, article: Article, variants: Iterable[tuple[str, str]], now: datetime) -> None:
-    """Remember every URL the article was seen under, with how it was seen."""
-    for url, kind in variants:
-        if url:
-            insert_ignoring_conflicts(
-                session,
-                ArticleURL,
-                {"url": url, "article_id": article.id, "kind": kind, "first_seen_at": now},
-            )
+    """Remember every URL the article was seen under, with how it was seen: one query for
+    what is known, one insert for what is new (usually nothing, on a re-check)."""
+    wanted = {url: kind for url, kind in variants if url}
+    if not wanted:
+        return
+    known = set(session.scalars(select(ArticleURL.url).where(ArticleURL.url.in_(list(wanted)))))
+    rows = [
+        {"url": url, "article_id": article.id, "kind": kind, "first_seen_at": now}
+        for url, kind in wanted.items()
+        if url not in known
+    ]
+    if rows:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(ArticleURL).values(rows).on_conflict_do_nothing())
 
 
 def current_version(session: Session, article_id: int) -> Version | None:

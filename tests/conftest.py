@@ -23,6 +23,7 @@ SHARED = REPO_ROOT.parent / "shared"
 PG_SERVER_URL = os.environ.get("PALIMPSEST_TEST_DATABASE_URL")
 # The newsroom is local: crawl it without politeness delays.
 LOCAL_CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+LOOPBACK_ONLY = "127.0.0.0/8"
 
 
 @pytest.fixture
@@ -97,6 +98,8 @@ class CLI:
             PALIMPSEST_DATABASE_URL=self.database_url,
             PALIMPSEST_ARCHIVE_DIR=str(self.archive_dir),
             PYTHONWARNINGS="ignore",
+            # The newsroom runs on loopback: allowed, and nothing else private.
+            PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
         )
         result = subprocess.run(
             [sys.executable, "-m", "crawler", *args],
@@ -119,3 +122,27 @@ class CLI:
 @pytest.fixture
 def cli(database_url: str, tmp_path: Path) -> CLI:
     return CLI(database_url=database_url, archive_dir=tmp_path / "warc", cwd=tmp_path)
+
+
+@dataclass
+class SharedArchive:
+    """A newsroom, a database and a CLI shared by the tests of one module (one costly crawl)."""
+
+    newsroom: Newsroom
+    cli: CLI
+    sessions: object
+
+
+@pytest.fixture(scope="module")
+def shared_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedArchive]:
+    from storage.migrate import ensure_schema
+
+    directory = tmp_path_factory.mktemp("shared")
+    url = _create_pg_database(PG_SERVER_URL) if PG_SERVER_URL else f"sqlite:///{directory / 'archive.db'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with Newsroom() as running:
+        yield SharedArchive(running, CLI(url, directory / "warc", directory), make_session_factory(engine))
+    engine.dispose()
+    if PG_SERVER_URL:
+        _drop_pg_database(PG_SERVER_URL, make_url(url).database)

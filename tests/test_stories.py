@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from newsroom.content import COURIER_PATH, EXPLAINER_PATH, GAZETTE_PATH, LEDGER_PATH, WIRE_PATH
 from storage.models import Article, ArticleURL, Capture, StoryArticle, StoryCandidate, Version
-from tests.conftest import LOCAL_CRAWL
+from tests.conftest import LOCAL_CRAWL, LOOPBACK_ONLY
 
 TERMS = ["--match", "water utility", "--match", "Tidewater"]
 
@@ -185,7 +185,12 @@ def test_requests_say_who_we_are(newsroom, cli):
 
 
 def _start_run(cli, *extra):
-    env = dict(os.environ, PALIMPSEST_DATABASE_URL=cli.database_url, PALIMPSEST_ARCHIVE_DIR=str(cli.archive_dir))
+    env = dict(
+        os.environ,
+        PALIMPSEST_DATABASE_URL=cli.database_url,
+        PALIMPSEST_ARCHIVE_DIR=str(cli.archive_dir),
+        PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "crawler", "run", "--max-sleep", "1", *extra],
         cwd=cli.cwd,

@@ -100,3 +100,25 @@ def test_recrawl_answered_by_304_creates_not_modified_captures_and_no_versions(n
     assert [profile for kind, profile in added if kind == "revisit"] == [
         "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
     ] * 2
+
+
+def test_lean_mode_records_unchanged_rechecks_in_the_database_only(newsroom, cli, sessions):
+    url = newsroom.url("courier", COURIER_PATH)
+    cli.crawl(url)
+    before = _records(cli.archive_dir)
+
+    cli.crawl(url, "-s", "PALIMPSEST_CONDITIONAL_REQUESTS=False", "-s", "PALIMPSEST_WARC_UNCHANGED=none")
+    cli.crawl(url, "-s", "PALIMPSEST_WARC_UNCHANGED=none")  # a 304
+
+    assert [kind for kind, _ in _records(cli.archive_dir) if kind != "warcinfo"] == [
+        kind for kind, _ in before if kind != "warcinfo"
+    ]
+    with sessions() as session:
+        captures = session.scalars(select(Capture).order_by(Capture.id)).all()
+    assert [(c.outcome, c.warc_file is None) for c in captures] == [
+        ("new_version", False),
+        ("unchanged", True),
+        ("not_modified", True),
+    ]
+    # The page is still one command away, from the response the first capture archived.
+    assert "<html" in cli("capture", str(captures[1].id), "--raw", check=True).stdout

@@ -7,13 +7,11 @@ elements are ignored; an entry without a usable http(s) link is skipped.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from lxml import etree
 
 from crawler.discovery import Candidate
 from crawler.extract.dates import parse_date
-from crawler.extract.urls import is_http_url
+from crawler.extract.urls import is_http_url, join_url
 
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 MAX_ENTRIES = 500
@@ -63,8 +61,8 @@ def parse_feed(body: bytes, base_url: str) -> list[Candidate]:
         link = link or _atom_link(entry) or _child_text(entry, "guid")
         if not link:
             continue
-        url = urljoin(base_url, link.strip())
-        if not is_http_url(url) or url in seen:
+        url = join_url(base_url, link)
+        if url is None or not is_http_url(url) or url in seen:
             continue
         seen.add(url)
         published = _child_text(entry, "pubdate", "published", "date", "issued")

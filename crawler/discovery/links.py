@@ -7,11 +7,11 @@ only http(s) links that are neither the page itself nor a site's home page.
 
 from __future__ import annotations
 
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.urls import BadURLError, normalise_url
+from crawler.extract.urls import BadURLError, join_url, normalise_url
 
 MAX_LINKS = 50
 MIN_PARAGRAPH_WORDS = 12
@@ -28,7 +28,10 @@ def in_text_links(tree: HtmlElement, page_url: str) -> list[str]:
         if len(paragraph.text_content().split()) < MIN_PARAGRAPH_WORDS:
             continue
         for anchor in paragraph.xpath(".//a[@href]"):
-            href = urldefrag(urljoin(page_url, anchor.get("href", "").strip())).url
+            joined = join_url(page_url, anchor.get("href"))
+            if joined is None:
+                continue
+            href = urldefrag(joined).url
             try:
                 normalised = normalise_url(href)
             except BadURLError:

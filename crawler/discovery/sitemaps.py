@@ -10,13 +10,12 @@ from __future__ import annotations
 import gzip
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from crawler.discovery import Candidate
 from crawler.extract.dates import parse_date
-from crawler.extract.urls import is_http_url
+from crawler.extract.urls import is_http_url, join_url
 
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the protocol's own limit for an uncompressed sitemap
@@ -68,9 +67,7 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
     kind = _local(root.tag) if root is not None else ""
     if kind == "sitemapindex":
         locations = [_texts(child).get("loc") for child in root if _local(child.tag) == "sitemap"]
-        return Sitemap(
-            sitemaps=[urljoin(base_url, loc) for loc in locations if loc and is_http_url(urljoin(base_url, loc))]
-        )
+        return Sitemap(sitemaps=[url for loc in locations if (url := join_url(base_url, loc)) and is_http_url(url)])
     if kind != "urlset":
         raise NotASitemap("no urlset or sitemapindex root element")
     candidates: list[Candidate] = []
@@ -79,8 +76,8 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
         if _local(child.tag) != "url":
             continue
         values = _texts(child)
-        url = urljoin(base_url, values.get("loc", ""))
-        if not values.get("loc") or not is_http_url(url) or url in seen:
+        url = join_url(base_url, values.get("loc"))
+        if url is None or not is_http_url(url) or url in seen:
             continue
         seen.add(url)
         published = parse_date(values.get("publication_date"))

@@ -23,6 +23,9 @@ _BOMS = (
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# Characters no text may hold (C0 controls but tab and newlines, non-characters, lone
+# surrogates): lxml refuses them when text is moved, and no article needs them.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 # WHATWG: labels that browsers decode as windows-1252.
 _WINDOWS_1252_ALIASES = {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "cp1252"}
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
@@ -82,7 +85,7 @@ class NotHTMLError(ValueError):
 
 def parse_html(text: str) -> HtmlElement:
     """An lxml HTML tree; raises NotHTMLError for empty or unparseable documents."""
-    text = _XML_DECLARATION.sub("", text, count=1).replace("\x00", "")
+    text = _NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
         raise NotHTMLError("empty document")
     try:

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
 from crawler.extract.dates import parse_date
+from crawler.extract.urls import join_url
 
 ARTICLE_TYPES = frozenset(
     {
@@ -167,7 +167,7 @@ def _link(tree: HtmlElement, rel: str, base: str) -> str | None:
         rels = link.get("rel", "").lower().split()
         href = (link.get("href") or "").strip()
         if rel in rels and href:
-            return urljoin(base, href)
+            return join_url(base, href)
     return None
 
 
@@ -272,10 +272,10 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         modified=modified,
         language=language,
         canonical_url=_link(tree, "canonical", url),
-        og_url=urljoin(url, meta["og:url"]) if meta.get("og:url") else None,
+        og_url=join_url(url, meta.get("og:url")),
         amp_url=_link(tree, "amphtml", url),
         site_name=clean_text(meta.get("og:site_name")) or clean_text(_names(article.get("publisher"))),
-        based_on_url=urljoin(url, based_on) if isinstance(based_on, str) and based_on.strip() else None,
+        based_on_url=join_url(url, based_on) if isinstance(based_on, str) else None,
         content_tier=clean_text(meta.get("article:content_tier")),
         section=clean_text(article.get("articleSection")) or clean_text(meta.get("article:section")),
         article_jsonld=article,

@@ -9,7 +9,7 @@ site's own evidence: a redirect, ``rel=canonical``, ``og:url``.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from tld import get_fld
 from tld.exceptions import TldBadUrl, TldDomainNotFound
@@ -28,6 +28,17 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_", "__hs", "oly_", "vero
 
 class BadURLError(ValueError):
     """Not an absolute http(s) URL."""
+
+
+def join_url(base: str, href: str | None) -> str | None:
+    """``urljoin`` for text from untrusted pages: None instead of an exception for a link that
+    cannot be a URL (``http://<[x`` makes urljoin raise ValueError)."""
+    if not href or not href.strip():
+        return None
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
 
 
 def _is_tracking(name: str) -> bool:
@@ -50,6 +61,8 @@ def normalise_url(url: str) -> str:
     if scheme not in ("http", "https") or not parts.hostname:
         raise BadURLError(f"not an http(s) URL: {url!r}")
     host = parts.hostname.lower().rstrip(".")
+    if not host or any(ch in host for ch in " <>\"'{}|\\^`"):
+        raise BadURLError(f"not a valid host in {url!r}")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):

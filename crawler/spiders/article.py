@@ -9,12 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.addresses import AddressRefused
 from crawler.extract.dates import retry_after_seconds
 from crawler.items import FetchedPage
 
@@ -46,19 +52,27 @@ def headers_as_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
 def describe_failure(failure: Failure, timeout: float | None = None) -> tuple[str, str]:
     """(outcome, plain-words reason) for a request that got no usable response."""
     exc = failure.value
+    message = str(exc)
+    if isinstance(exc, AddressRefused):
+        return "refused", message
     if isinstance(exc, IgnoreRequest):
-        message = str(exc) or "request ignored"
         if "robots.txt" in message.lower():
             return "refused", "disallowed by robots.txt"
-        return "refused", message
+        if "max redirections" in message.lower():
+            return "error", "redirect loop (too many redirects)"
+        if "decompress" in message.lower() or "max size" in message.lower():
+            return "error", f"response too large once decompressed (a compression bomb?); not loaded: {message}"
+        return "refused", message or "request ignored"
+    if isinstance(exc, DownloadCancelledError) or "larger than download max size" in message:
+        return "error", "response larger than the size cap; not loaded"
     if isinstance(exc, net_error.DNSLookupError):
         return "error", "could not resolve the host name"
-    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError)):
+    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)):
         return "error", f"timed out after {timeout:g}s" if timeout else "timed out"
     if isinstance(exc, net_error.ConnectionRefusedError):
         return "error", "connection refused"
-    if isinstance(exc, (ResponseFailed, net_error.ConnectionLost, net_error.ConnectionDone)):
-        return "error", "connection lost before the response was complete"
+    if isinstance(exc, (ResponseDataLossError, ResponseFailed, net_error.ConnectionLost, net_error.ConnectionDone)):
+        return "error", "connection lost mid-response (the body was cut short)"
     if isinstance(exc, ResponseNeverReceived):
         return "error", "connection closed before any response"
     return "error", f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -137,6 +151,7 @@ class ArticleSpider(Spider):
         latency = response.meta.get("download_latency")
         page.duration_ms = round(latency * 1000) if latency is not None else None
         page.retry_after = retry_after_seconds(page.headers.get("retry-after"), page.fetched_at)
+        page.retries = response.request.meta.get("retry_times", 0)
         yield page
 
     def fetch_failed(self, failure: Failure) -> Iterable[FetchedPage]:

@@ -1,0 +1,79 @@
+"""The read-only web view of the archive: stories, articles, versions, diffs, change feeds.
+
+``create_app(database_url)`` builds the Flask app; ``palimpsest serve`` runs it under waitress.
+Archived text is untrusted: Jinja escapes everything, the diff fragments escape their text,
+and every response forbids scripts outright (Content-Security-Policy). The database is opened
+read-only (``storage.db.make_engine(read_only=True)``) and never migrated from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, Response, g
+from jinja2 import StrictUndefined
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import make_engine, make_session_factory
+
+SECURITY_HEADERS = {
+    # No script of any origin, inline or not: archived text can never run.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+EXTENSION = "palimpsest"
+
+__all__ = ["SECURITY_HEADERS", "WebState", "create_app"]
+
+
+@dataclass(frozen=True)
+class WebState:
+    """What the app keeps in ``app.extensions["palimpsest"]``: dispose ``engine`` when done."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def create_app(database_url: str) -> Flask:
+    """The web app on the archive at ``database_url``, opened read-only."""
+    return _build_app(make_engine(database_url, read_only=True))
+
+
+def _build_app(engine: Engine) -> Flask:
+    from palimpsest.web.views import web, when
+
+    app = Flask(__name__)
+    app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False))
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["iso"] = lambda value: value.isoformat() if isinstance(value, datetime) else ""
+    app.register_blueprint(web)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return app
+
+
+def db_session() -> Session:
+    """This request's session: one read-only transaction, closed when the request ends."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[EXTENSION].sessions()
+    return g.db_session
