@@ -32,7 +32,8 @@ class NoopSpider(Spider):
 
 def main() -> None:
     urls = Path(sys.argv[1]).read_text().split()
-    settings: dict[str, Any] = {"LOG_ENABLED": False, "TELNETCONSOLE_ENABLED": False}
+    # Stock Scrapy, but for the log and, as palimpsest does, asking robots.txt first.
+    settings: dict[str, Any] = {"LOG_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": True}
     for pair in sys.argv[3::2]:  # after each -s
         key, _, raw = pair.partition("=")
         settings[key] = raw

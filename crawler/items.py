@@ -44,6 +44,7 @@ class FetchedPage:
     warc_records: Any = None  # crawler.warc.ArchiveRecords, prepared with the extraction
     warc: Any = None  # crawler.warc.WarcLocation
     result: Any = None
+    discovered: Any = None  # crawler.discovery.triage.Discovered: what its links made due
 
     @property
     def previous_digest(self) -> str | None:

@@ -7,32 +7,31 @@ testable without a crawler: ``StorePipeline(session_factory=...)``.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.capture import extracted_version, fetch_record, needs_extraction
-from crawler.extract.urls import BadURLError, normalise_url
+from crawler.discovery.triage import Discovered, found_links, normalised, triage_found
 from crawler.items import FetchedPage, SourcePolled
-from crawler.plans import plan_for
 from crawler.warc import HttpExchange, WarcArchive
 from crawler.work import process_page
 from crawler.workers import ExtractionPool, WorkerCrashed
 from storage import stories
 from storage.db import make_engine, make_session_factory
-from storage.ingest import StoryLink, ingest_capture
+from storage.ingest import CaptureJob, IngestResult, StoryLink, ingest_captures
 from storage.migrate import ensure_schema
-from storage.models import Article, Story, StorySource
+from storage.models import StorySource
 from storage.schedule import SchedulePolicy
 from storage.stories import FoundURL
 
@@ -136,23 +135,54 @@ class DatabaseGone(RuntimeError):
     """The database stayed unreachable for the whole retry budget."""
 
 
-async def with_database_retries(work: Callable[[], Any], budget_seconds: float) -> Any:
-    """Run a transaction (``work`` may return an awaitable: run on the database thread); if
-    the database goes away (a restart, a dropped connection), wait and try again, with
-    back-off, for up to ``budget_seconds``. The transaction is atomic, so a failed attempt
-    leaves nothing behind."""
+def _backoff(budget_seconds: float) -> Iterator[float]:
+    """Delays between attempts: 0.25 s doubling to 5 s, until the budget is spent."""
     delay, waited = 0.25, 0.0
+    while waited < budget_seconds:
+        yield delay
+        waited += delay
+        delay = min(delay * 2, 5.0)
+
+
+def _gone(exc: Exception) -> DatabaseGone:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return DatabaseGone(reason)
+
+
+async def with_database_retries(work: Callable[[], Any], budget_seconds: float) -> Any:
+    """Run a transaction; if the database goes away (a restart, a dropped connection), wait
+    and try again, with back-off, for up to ``budget_seconds``. The transaction is atomic,
+    so a failed attempt leaves nothing behind."""
+    delays = _backoff(budget_seconds)
     while True:
         try:
-            result = work()
-            return await result if inspect.isawaitable(result) else result
+            return work()
         except DATABASE_ERRORS as exc:
-            if waited >= budget_seconds:
-                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                raise DatabaseGone(reason) from exc
+            delay = next(delays, None)
+            if delay is None:
+                raise _gone(exc) from exc
             await asyncio.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, 5.0)
+
+
+def retry_transaction(work: Callable[[], T], budget_seconds: float) -> T:
+    """``with_database_retries`` for the database thread, which may block while it waits.
+
+    A unique-constraint conflict (another worker stored the same article or URL at the same
+    moment) is retried once at once: the second attempt sees the other worker's rows."""
+    delays = _backoff(budget_seconds)
+    conflicts = 0
+    while True:
+        try:
+            return work()
+        except IntegrityError:
+            conflicts += 1
+            if conflicts > 1:
+                raise
+        except DATABASE_ERRORS as exc:
+            delay = next(delays, None)
+            if delay is None:
+                raise _gone(exc) from exc
+            time.sleep(delay)
 
 
 def stop_for_database(crawler: Crawler | None, item: Any, error: DatabaseGone) -> None:
@@ -176,11 +206,17 @@ def schedule_policy(settings: Any) -> SchedulePolicy:
 
 
 class StorePipeline:
-    """Stores each capture, and its version if the text changed, in one transaction.
+    """Stores each capture, and its version if the text changed, atomically.
+
+    Group commit: one thread does all the database work, so the reactor never waits on it;
+    captures that arrive while a transaction runs go into the next one together (at most
+    ``max_batch``), which is what makes a re-crawl of unchanged pages cheap. If one capture
+    cannot be stored, the batch is stored again one capture at a time, so only that one is
+    lost (and counted as an internal error).
 
     If the database goes away (a restart), storing is retried with back-off for
-    ``retry_seconds``; after that the crawl stops with a message, and the page is fetched
-    again by the next run. A failed attempt leaves nothing behind: the transaction is atomic.
+    ``retry_seconds``; after that the crawl stops with a message, and the pages not stored
+    are fetched again by the next run. A failed attempt leaves nothing behind.
     """
 
     def __init__(
@@ -189,15 +225,20 @@ class StorePipeline:
         policy: SchedulePolicy | None = None,
         retry_seconds: float = 30.0,
         crawler: Crawler | None = None,
+        max_batch: int = 200,
+        max_candidates: int = 200,
     ) -> None:
         self.session_factory = session_factory
+        self.max_candidates = max_candidates
         self.policy = policy or SchedulePolicy()
         self.retry_seconds = retry_seconds
         self.crawler = crawler
+        self.max_batch = max_batch
         self.outlet_ids: dict[str, int] = {}
-        # One thread does all the database work: the reactor never waits on database I/O,
-        # and writes stay in the order items arrive.
         self.database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palimpsest-db")
+        self.pending: list[tuple[_Work, asyncio.Future[_Stored]]] = []
+        self.draining: asyncio.Task[None] | None = None
+        self.gone: DatabaseGone | None = None  # once the retry budget is spent, stop waiting
 
     def close(self) -> None:
         self.database_thread.shutdown(wait=True)
@@ -211,6 +252,8 @@ class StorePipeline:
             schedule_policy(crawler.settings),
             crawler.settings.getfloat("PALIMPSEST_DATABASE_RETRY_SECONDS", 30.0),
             crawler,
+            crawler.settings.getint("PALIMPSEST_STORE_BATCH", 200),
+            crawler.settings.getint("PALIMPSEST_MAX_CANDIDATES_PER_SOURCE", 200),
         )
         crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
         crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
@@ -226,35 +269,93 @@ class StorePipeline:
         story = (
             StoryLink(item.story_slug, item.story_how, candidate_url=item.candidate_url) if item.story_slug else None
         )
-
-        def store() -> Any:
-            with self.session_factory() as session, session.begin():
-                return ingest_capture(
-                    session,
-                    fetch,
-                    candidate,
-                    now=item.fetched_at,
-                    story=story,
-                    policy=self.policy,
-                    outlet_ids=self.outlet_ids,
-                )
-
+        links = (
+            found_links(item.extraction.links, self.max_candidates)
+            if item.links_for and item.extraction is not None
+            else []
+        )
+        work = _Work(CaptureJob(fetch, candidate, item.fetched_at, story), tuple(item.links_for), links)
         loop = asyncio.get_running_loop()
+        stored: asyncio.Future[_Stored] = loop.create_future()
+        self.pending.append((work, stored))
+        if self.draining is None:
+            self.draining = loop.create_task(self._drain())
         try:
-            item.result = await with_database_retries(
-                lambda: loop.run_in_executor(self.database_thread, store), self.retry_seconds
-            )
+            item.result, item.discovered = await stored
         except DatabaseGone as exc:
             stop_for_database(self.crawler, item, exc)
         return item
 
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+                try:
+                    results = await loop.run_in_executor(
+                        self.database_thread, self._store_batch, [work for work, _ in batch]
+                    )
+                except Exception as exc:  # noqa: BLE001 - handed to each waiting item
+                    results = [exc] * len(batch)
+                if self.crawler is not None and self.crawler.stats is not None:
+                    self.crawler.stats.inc_value("palimpsest/store_transactions")
+                for (_work, stored), result in zip(batch, results, strict=True):
+                    if stored.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        stored.set_exception(result)
+                    else:
+                        stored.set_result(result)
+        finally:
+            self.draining = None
+
+    def _transaction(self, works: list[_Work]) -> list[_Stored]:
+        """The captures, and the candidates their links make, in one transaction."""
+        with self.session_factory() as session, session.begin():
+            results = ingest_captures(
+                session, [work.job for work in works], policy=self.policy, outlet_ids=self.outlet_ids
+            )
+            stored = []
+            for work, result in zip(works, results, strict=True):
+                discovered = Discovered()
+                for story_id in work.links_for if work.links else ():
+                    triage_found(session, story_id, work.links, now=work.job.now, policy=self.policy, into=discovered)
+                stored.append((result, discovered))
+            return stored
+
+    def _store_batch(self, jobs: list[_Work]) -> list[_Stored | BaseException]:
+        """On the database thread: the batch in one transaction, or else one by one."""
+        if self.gone is not None:
+            return [self.gone] * len(jobs)
+        try:
+            return list(retry_transaction(lambda: self._transaction(jobs), self.retry_seconds))
+        except DatabaseGone as exc:
+            self.gone = exc
+            return [exc] * len(jobs)
+        except Exception as exc:  # noqa: BLE001 - isolated below
+            if len(jobs) == 1:
+                return [exc]
+        results: list[_Stored | BaseException] = []
+        for job in jobs:
+            if self.gone is not None:
+                results.append(self.gone)
+                continue
+            try:
+                results.extend(retry_transaction(lambda job=job: self._transaction([job]), self.retry_seconds))
+            except DatabaseGone as exc:
+                self.gone = exc
+                results.append(exc)
+            except Exception as exc:  # noqa: BLE001 - this capture only
+                results.append(exc)
+        return results
+
 
 class DiscoveryPipeline:
-    """Turns polled feeds and sitemaps, and the links of story articles, into candidates.
+    """Fetches, in the same pass, what the found URLs made due: new candidates, and member
+    articles a feed or sitemap date says moved.
 
-    New candidates are recorded (once per story and URL) and fetched in the same pass; a feed
-    or sitemap date newer than what is known of a member article makes it due, and it is
-    re-checked in the same pass too.
+    Candidates from an article's links are recorded with its capture (StorePipeline); a
+    polled feed or sitemap is recorded here, with its candidates, in one transaction.
     """
 
     def __init__(self, session_factory: sessionmaker[Session], policy: SchedulePolicy, max_candidates: int) -> None:
@@ -280,24 +381,22 @@ class DiscoveryPipeline:
         return pipeline
 
     async def process_item(self, item: Any) -> Any:
-        try:
-            if isinstance(item, SourcePolled):
-                await with_database_retries(lambda: self._source(item), self.retry_seconds)
-            elif isinstance(item, FetchedPage) and item.links_for and item.extraction is not None:
-                found = [FoundURL(url, "link", raw=raw) for raw in item.extraction.links if (url := _normalised(raw))]
-                for story_id in item.links_for:
-                    await with_database_retries(
-                        lambda story_id=story_id: self._triage(
-                            story_id, found[: self.max_candidates], item.fetched_at, None
-                        ),
-                        self.retry_seconds,
-                    )
-        except DatabaseGone as exc:
-            stop_for_database(self.crawler, item, exc)
+        if isinstance(item, SourcePolled):
+            try:
+                discovered = await with_database_retries(lambda: self._source(item), self.retry_seconds)
+            except DatabaseGone as exc:
+                stop_for_database(self.crawler, item, exc)
+            self._follow(discovered)
+        elif isinstance(item, FetchedPage) and item.discovered is not None:
+            self._follow(item.discovered)
         return item
 
-    def _source(self, item: SourcePolled) -> None:
-        stats = self.crawler.stats if self.crawler else None
+    def _source(self, item: SourcePolled) -> Discovered:
+        found = [
+            FoundURL(url, candidate.how, candidate.title, candidate.modified_at, raw=candidate.url)
+            for candidate in item.found[: self.max_candidates]
+            if (url := normalised(candidate.url))
+        ]
         with self.session_factory() as session, session.begin():
             source = session.get(StorySource, item.source_id)
             if source is not None and item.record_poll:
@@ -305,53 +404,46 @@ class DiscoveryPipeline:
                     session, source, now=item.fetched_at, status=item.status, error=item.error,
                     etag=item.etag, last_modified=item.last_modified,
                 )  # fmt: skip
+            discovered = triage_found(
+                session, item.story_id, found, now=item.fetched_at, policy=self.policy, source_id=item.source_id
+            )
+        stats = self.crawler.stats if self.crawler else None
         if stats is not None:
             stats.inc_value("palimpsest/sources_polled" if item.record_poll else "palimpsest/sitemaps_followed")
             if item.error:
                 problems = stats.get_value("palimpsest/problems") or []
                 problems.append(("source error", item.url, item.error))
                 stats.set_value("palimpsest/problems", problems)
-        found = [
-            FoundURL(url, candidate.how, candidate.title, candidate.modified_at, raw=candidate.url)
-            for candidate in item.found[: self.max_candidates]
-            if (url := _normalised(candidate.url))
-        ]
-        self._triage(item.story_id, found, item.fetched_at, item.source_id)
+        return discovered
 
-    def _triage(self, story_id: int, found: list[FoundURL], now: datetime, source_id: int | None) -> None:
-        if not found:
-            return
-        with self.session_factory() as session, session.begin():
-            story = session.get(Story, story_id)
-            if story is None:
-                return
-            triage = stories.triage(session, story_id, found, now=now, source_id=source_id, policy=self.policy)
-            slug = story.slug
-            rechecks = [
-                (article.canonical_url, plan_for(session, article), stories.memberships(session, [article.id]))
-                for article in (session.get(Article, article_id) for article_id in triage.recheck)
-                if article is not None
-            ]
+    def _follow(self, discovered: Discovered) -> None:
         spider = self.crawler.spider if self.crawler else None
         if spider is None or not hasattr(spider, "candidate_request"):
-            return
-        for item in triage.fetch:
-            self.crawler.engine.crawl(spider.candidate_request(item.raw or item.url, slug, item.how, item.url))
+            return  # `palimpsest crawl`: candidates wait for the next `palimpsest run`
+        for fetch in discovered.fetch:
+            self.crawler.engine.crawl(
+                spider.candidate_request(fetch.request_url, fetch.story_slug, fetch.how, fetch.url)
+            )
         work = getattr(spider, "work", None)
         if work is not None and not self.seen_work:  # due by schedule: already in this pass
             self.rechecked.update(article.url for article in work.articles)
             self.seen_work = True
-        rechecks = [item for item in rechecks if item[0] not in self.rechecked]
-        for url, plan, member_of in rechecks:
-            self.rechecked.add(url)
-            self.crawler.engine.crawl(spider.recheck_request(url, plan, next(iter(member_of.values()), [])))
+        rechecks = [recheck for recheck in discovered.rechecks if recheck.url not in self.rechecked]
+        for recheck in rechecks:
+            self.rechecked.add(recheck.url)
+            self.crawler.engine.crawl(spider.recheck_request(recheck.url, recheck.plan, recheck.story_ids))
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("palimpsest/candidates_new", len(triage.fetch))
+            self.crawler.stats.inc_value("palimpsest/candidates_new", len(discovered.fetch))
             self.crawler.stats.inc_value("palimpsest/hint_rechecks", len(rechecks))
 
 
-def _normalised(url: str) -> str | None:
-    try:
-        return normalise_url(url)
-    except BadURLError:
-        return None
+@dataclass(frozen=True)
+class _Work:
+    """A capture to store, and the links it brings to the stories it belongs to."""
+
+    job: CaptureJob
+    links_for: tuple[int, ...] = ()
+    links: list[FoundURL] = field(default_factory=list)
+
+
+_Stored = tuple[IngestResult, Discovered]

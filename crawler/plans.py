@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.extract.urls import BadURLError, normalise_url
@@ -25,52 +25,69 @@ from storage.models import Article, Capture, Outlet, Story
 DEFAULT_VERIFY_EVERY = 8
 
 
-def _original_record(session: Session, article: Article) -> tuple[str, str] | None:
-    """(target URI, WARC date) of the first archived response with the article's last payload."""
-    if not article.last_payload_digest:
-        return None
-    row = session.execute(
-        select(Capture.final_url, Capture.requested_url, Capture.fetched_at)
-        .where(
-            Capture.article_id == article.id,
-            Capture.payload_digest == article.last_payload_digest,
-            Capture.warc_file.is_not(None),
+def _original_records(session: Session, articles: list[Article]) -> dict[int, tuple[str, str]]:
+    """Per article: (target URI, WARC date) of the first archived response with its last
+    payload, which a revisit record refers to. One query for all the articles."""
+    wanted = {article.id: article.last_payload_digest for article in articles if article.last_payload_digest}
+    if not wanted:
+        return {}
+    first = (
+        select(Capture.article_id, func.min(Capture.id).label("id"))
+        .where(Capture.article_id.in_(list(wanted)), Capture.warc_file.is_not(None))
+        .where(Capture.payload_digest == Article.last_payload_digest, Article.id == Capture.article_id)
+        .group_by(Capture.article_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Capture.article_id, Capture.final_url, Capture.requested_url, Capture.fetched_at).join(
+            first, Capture.id == first.c.id
         )
-        .order_by(Capture.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return row.final_url or row.requested_url, warc_date(row.fetched_at)
+    )
+    return {row.article_id: (row.final_url or row.requested_url, warc_date(row.fetched_at)) for row in rows}
+
+
+def plans_for(
+    session: Session, articles: list[Article], *, verify_every: int = DEFAULT_VERIFY_EVERY
+) -> dict[int, dict[str, Any]]:
+    """Per article id, its plan; a few queries whatever the number of articles."""
+    outlets = {
+        outlet.id: outlet
+        for outlet in session.scalars(select(Outlet).where(Outlet.id.in_({a.outlet_id for a in articles})))
+    }
+    originals = _original_records(session, articles)
+    plans = {}
+    for article in articles:
+        outlet = outlets.get(article.outlet_id)
+        verification_due = verify_every > 0 and article.unchanged_streak % verify_every == verify_every - 1
+        conditional = bool(outlet is not None and outlet.validators_trusted and not verification_due)
+        plans[article.id] = {
+            "article_id": article.id,
+            "previous_digest": article.last_payload_digest,
+            "revisit_of": originals.get(article.id),
+            "etag": article.etag if conditional else None,
+            "last_modified": article.last_modified if conditional else None,
+        }
+    return plans
 
 
 def plan_for(session: Session, article: Article, *, verify_every: int = DEFAULT_VERIFY_EVERY) -> dict[str, Any]:
-    outlet = session.get(Outlet, article.outlet_id)
-    verification_due = verify_every > 0 and article.unchanged_streak % verify_every == verify_every - 1
-    conditional = bool(outlet is not None and outlet.validators_trusted and not verification_due)
-    return {
-        "article_id": article.id,
-        "previous_digest": article.last_payload_digest,
-        "revisit_of": _original_record(session, article),
-        "etag": article.etag if conditional else None,
-        "last_modified": article.last_modified if conditional else None,
-    }
+    return plans_for(session, [article], verify_every=verify_every)[article.id]
 
 
 def fetch_plans(
     session: Session, urls: Iterable[str], *, verify_every: int = DEFAULT_VERIFY_EVERY
 ) -> dict[str, dict[str, Any]]:
     """Per requested URL: the known article's plan (URLs not yet archived get none)."""
-    plans: dict[str, dict[str, Any]] = {}
+    normalised: dict[str, str] = {}
     for url in urls:
         try:
-            normalised = normalise_url(url)
+            normalised[url] = normalise_url(url)
         except BadURLError:
             continue
-        article = repo.find_article_by_urls(session, [normalised])
-        if article is not None:
-            plans[url] = plan_for(session, article, verify_every=verify_every)
-    return plans
+    article_of = repo.articles_by_urls(session, list(set(normalised.values())))
+    articles = list({article.id: article for article in article_of.values()}.values())
+    plans = plans_for(session, articles, verify_every=verify_every)
+    return {url: plans[article_of[n].id] for url, n in normalised.items() if n in article_of}
 
 
 # --- a pass of `palimpsest run` ---------------------------------------------------------------
@@ -150,15 +167,12 @@ def pass_work(
             members = stories.memberships(session, [article.id]).get(article.id, []) if article else []
             if item.id not in members:
                 work.seeds.append(SeedWork(source.url, item.slug, (item.id,)))
-    due = stories.due_articles(session, now, story, limit=article_limit)
+    due = list(stories.due_articles(session, now, story, limit=article_limit))
     member_of = stories.memberships(session, [a.id for a in due])
+    plans = plans_for(session, due, verify_every=verify_every)
     for article in due:
         work.articles.append(
-            ArticleWork(
-                article.canonical_url,
-                plan_for(session, article, verify_every=verify_every),
-                tuple(member_of.get(article.id, ())),
-            )
+            ArticleWork(article.canonical_url, plans[article.id], tuple(member_of.get(article.id, ())))
         )
     for candidate in stories.unfetched_candidates(session, story):
         if candidate.story_id in slugs:

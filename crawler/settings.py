@@ -37,6 +37,10 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# Items processed in parallel per response. A page yields one item; Scrapy's default (100)
+# starts 100 asyncio tasks for every response, a fifth of the crawling process's CPU on a
+# re-crawl. Parallelism comes from the requests in flight instead.
+CONCURRENT_ITEMS = 4
 
 ITEM_PIPELINES = {
     # Extraction first: its worker also builds the WARC records the archive appends.
@@ -51,6 +55,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     # Sees responses before RetryMiddleware (550), so a Retry-After is honoured, not raced.
     "crawler.middlewares.RetryAfterMiddleware": 555,
+    # Scrapy's meta-refresh handling decodes every page to look for a tag few pages have; this
+    # one looks for the bytes first.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 EXTENSIONS = {
     "crawler.report.CrawlReport": 500,
@@ -68,8 +76,8 @@ PALIMPSEST_WARC_PREFIX = "palimpsest"
 # ("127.0.0.0/8,10.1.0.0/16"). Default: none (see crawler/addresses.py).
 PALIMPSEST_ALLOW_PRIVATE_ADDRESSES = os.environ.get("PALIMPSEST_ALLOW_PRIVATE_ADDRESSES", "")
 # What the WARC archive gets for an unchanged re-check (the same payload again, or a 304):
-# "revisit" (a revisit record and its request, as WARC tools expect; ~1 KB) or "none" (the
-# capture row alone records the check; the payload is archived already).
+# "revisit" (a revisit record, as WARC tools expect; ~450 bytes) or "none" (the capture row
+# alone records the check; the payload is archived already, and `capture --raw` finds it).
 PALIMPSEST_WARC_UNCHANGED = os.environ.get("PALIMPSEST_WARC_UNCHANGED", "revisit")
 # Re-checks send If-None-Match / If-Modified-Since (never to outlets whose validators lied).
 PALIMPSEST_CONDITIONAL_REQUESTS = True

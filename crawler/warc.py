@@ -173,7 +173,7 @@ class ArchiveRecords:
     """A capture's WARC records, each one gzip member, ready to be appended to any file."""
 
     response: bytes  # the response or revisit record
-    request: bytes
+    request: bytes  # empty for a revisit: the capture row keeps what was asked
     record_type: str  # response | revisit
 
 
@@ -193,8 +193,8 @@ _BUILDER = WARCWriter(io.BytesIO(), gzip=False, warc_version="1.1")  # makes rec
 
 
 def build_records(exchange: HttpExchange, *, revisit_of: tuple[str, str] | None = None) -> ArchiveRecords:
-    """The response (or revisit) record and its request record for one exchange (pure: runs in
-    an extraction worker as well as in the crawler).
+    """The response record and its request record for one exchange, or a revisit record
+    alone (pure: runs in an extraction worker as well as in the crawler).
 
     ``revisit_of``: (target URI, WARC date) of the record that holds this payload already.
     """
@@ -237,6 +237,10 @@ def build_records(exchange: HttpExchange, *, revisit_of: tuple[str, str] | None 
             warc_headers_dict={**headers, "WARC-Payload-Digest": exchange.payload_digest},
         )
         record_type = "response"
+    if record_type == "revisit":
+        # An unchanged re-check adds its revisit record only: a request record would more than
+        # double the archive's growth per check, and the capture row records the validators sent.
+        return ArchiveRecords(_member(record), b"", record_type)
     request = _BUILDER.create_warc_record(
         exchange.url,
         "request",

@@ -139,6 +139,15 @@ def _to_ledger(h: Any, head: bool) -> None:
     h._send(302, "text/plain", b"", head=head, extra={"Location": h.server.newsroom.seed_url()})
 
 
+@fault("meta-refresh")
+def _meta_refresh(h: Any, head: bool) -> None:
+    """A page that sends the reader on with <meta http-equiv="refresh"> (to a story article)."""
+    newsroom = h.server.newsroom
+    target = newsroom.article_url(newsroom.story_keys[-1])
+    body = f'<html><head><meta http-equiv="Refresh" content="0; url={target}"></head><body>Moved.</body></html>'
+    h._send(200, "text/html; charset=utf-8", body.encode(), head=head)
+
+
 @fault("document.pdf")
 def _pdf(h: Any, head: bool) -> None:
     h._send(200, "application/pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", head=head)

@@ -70,6 +70,23 @@ def find_article_by_urls(session: Session, urls: Iterable[str]) -> Article | Non
     return session.scalar(select(Article).where(Article.id.in_(by_variant.union(by_canonical))).limit(1))
 
 
+def articles_by_urls(session: Session, urls: list[str], chunk: int = 500) -> dict[str, Article]:
+    """For each (normalised) URL that is known, canonical or variant, its article; a query
+    per ``chunk`` URLs."""
+    found: dict[str, Article] = {}
+    for start in range(0, len(urls), chunk):
+        part = urls[start : start + chunk]
+        rows = session.execute(
+            select(ArticleURL.url, Article)
+            .join(Article, Article.id == ArticleURL.article_id)
+            .where(ArticleURL.url.in_(part))
+        ).all()
+        rows += session.execute(select(Article.canonical_url, Article).where(Article.canonical_url.in_(part))).all()
+        for url, article in rows:
+            found.setdefault(url, article)
+    return found
+
+
 def get_or_create_article(session: Session, canonical_url: str, outlet: Outlet, now: datetime) -> tuple[Article, bool]:
     """The article for ``canonical_url``; True when this call created it (the caller looked
     for it already, so the insert comes first)."""
@@ -88,13 +105,24 @@ def get_or_create_article(session: Session, canonical_url: str, outlet: Outlet, 
     return article, created
 
 
-def record_url_variants(session: Session, article: Article, variants: Iterable[tuple[str, str]], now: datetime) -> None:
+def record_url_variants(
+    session: Session,
+    article: Article,
+    variants: Iterable[tuple[str, str]],
+    now: datetime,
+    known: set[str] | None = None,
+) -> None:
     """Remember every URL the article was seen under, with how it was seen: one query for
-    what is known, one insert for what is new (usually nothing, on a re-check)."""
+    what is known, one insert for what is new (usually nothing, on a re-check).
+
+    ``known``: URLs a caller already knows are recorded (no query then); kept up to date."""
     wanted = {url: kind for url, kind in variants if url}
     if not wanted:
         return
-    known = set(session.scalars(select(ArticleURL.url).where(ArticleURL.url.in_(list(wanted)))))
+    if known is None:
+        known = set(session.scalars(select(ArticleURL.url).where(ArticleURL.url.in_(list(wanted)))))
+    elif wanted.keys() <= known:
+        return
     rows = [
         {"url": url, "article_id": article.id, "kind": kind, "first_seen_at": now}
         for url, kind in wanted.items()
@@ -103,6 +131,7 @@ def record_url_variants(session: Session, article: Article, variants: Iterable[t
     if rows:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(insert(ArticleURL).values(rows).on_conflict_do_nothing())
+        known.update(row["url"] for row in rows)
 
 
 def current_version(session: Session, article_id: int) -> Version | None:

@@ -32,6 +32,7 @@ MATRIX = {
     "malformed": ("new_version", None),
     "truncated": ("new_version", None),
     "offsite": ("new_version", None),
+    "meta-refresh": ("new_version", None),
 }
 FAST_FAIL = ["-s", "DOWNLOAD_TIMEOUT=2"]
 
@@ -63,7 +64,7 @@ def test_every_fault_is_a_capture_with_its_outcome_and_reason(matrix_run):
     robots = captures[urls["robots"]]
     assert (robots.outcome, robots.error, robots.http_status) == ("refused", "disallowed by robots.txt", None)
     # The summary says it in plain words, and no Python exception names leak into it.
-    assert "Fetched 21 pages" in result.stdout
+    assert f"Fetched {len(urls)} pages" in result.stdout
     for words in ("HTTP 410", "redirect loop", "timed out after 2s", "not an HTML page: application/pdf"):
         assert words in result.stdout
     assert "Error:" not in result.stdout and "Traceback" not in result.stdout + result.stderr
@@ -93,6 +94,16 @@ def test_redirect_to_another_host_names_the_final_article(matrix_run, shared_arc
         article = session.get(Article, captures[urls["offsite"]].article_id)
     newsroom = shared_archive.newsroom
     assert article.canonical_url == newsroom.article_url(newsroom.story_keys[1])
+
+
+def test_a_meta_refresh_is_followed_to_the_article(matrix_run, shared_archive):
+    urls, _result, captures, _versions = matrix_run
+    capture = captures[urls["meta-refresh"]]
+    with shared_archive.sessions() as session:
+        article = session.get(Article, capture.article_id)
+    newsroom = shared_archive.newsroom
+    assert article.canonical_url == newsroom.article_url(newsroom.story_keys[-1])
+    assert capture.final_url == article.canonical_url
 
 
 def test_gone_articles_are_retired_from_the_schedule(matrix_run, shared_archive):

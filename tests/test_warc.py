@@ -73,7 +73,7 @@ def test_recrawl_of_unchanged_pages_adds_revisit_records_only(newsroom, cli, ses
     cli.crawl(*urls, "-s", "PALIMPSEST_CONDITIONAL_REQUESTS=False")  # full 200 responses, same bytes
 
     added = [kind for kind, _ in _records(cli.archive_dir)[len(first) :] if kind != "warcinfo"]
-    assert sorted(added) == ["request", "request", "revisit", "revisit"]
+    assert sorted(added) == ["revisit", "revisit"]
     with sessions() as session:
         revisits = session.scalars(select(Capture).where(Capture.outcome == "unchanged")).all()
     assert len(revisits) == 2
