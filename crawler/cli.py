@@ -289,7 +289,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.max_sleep <= 0:
         raise UserError("--max-sleep must be positive", 2)
     archive = open_archive(args)
-    return run(args, archive, crawl_settings(args, archive), UserError)
+    extra: dict[str, Any] = {}
+    if args.redis:
+        from crawler.run_command import shared_frontier_settings
+
+        extra = shared_frontier_settings(args.redis, archive.url, UserError)
+    return run(args, archive, crawl_settings(args, archive, extra), UserError)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -425,6 +430,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--story", metavar="SLUG", help="only this story's sources and articles")
     run.add_argument("--max-sleep", type=float, default=300, metavar="SECONDS", help="longest nap between passes")
     run.add_argument("--limit", type=int, metavar="N", help="at most N due articles per pass")
+    run.add_argument(
+        "--until-idle", action="store_true", help="exit when nothing is due instead of sleeping until it is"
+    )
+    run.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share the crawl with other workers: frontier in this Redis (e.g. redis://host:6379/0),"
+        " archive in the PostgreSQL --db; start one such command per worker",
+    )
     run.set_defaults(handler=cmd_run)
 
     history = commands.add_parser("history", parents=[common], help="versions of one article")

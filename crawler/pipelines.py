@@ -366,6 +366,7 @@ class DiscoveryPipeline:
         self.retry_seconds = 30.0
         self.rechecked: set[str] = set()  # one hint-driven re-check per article per pass
         self.seen_work = False
+        self.claims = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DiscoveryPipeline:
@@ -377,6 +378,7 @@ class DiscoveryPipeline:
         )
         pipeline.crawler = crawler
         pipeline.retry_seconds = crawler.settings.getfloat("PALIMPSEST_DATABASE_RETRY_SECONDS", 30.0)
+        pipeline.claims = crawler.settings.getbool("PALIMPSEST_CLAIMS")
         crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
         return pipeline
 
@@ -420,6 +422,8 @@ class DiscoveryPipeline:
         spider = self.crawler.spider if self.crawler else None
         if spider is None or not hasattr(spider, "candidate_request"):
             return  # `palimpsest crawl`: candidates wait for the next `palimpsest run`
+        if self.claims:
+            return  # many workers: what is due now is claimed by the next pass of any worker
         for fetch in discovered.fetch:
             self.crawler.engine.crawl(
                 spider.candidate_request(fetch.request_url, fetch.story_slug, fetch.how, fetch.url)

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from crawler.extract.urls import BadURLError, normalise_url
 from crawler.warc import warc_date
+from storage import claims, stories
 from storage import repository as repo
-from storage import stories
-from storage.models import Article, Capture, Outlet, Story
+from storage.models import Article, Capture, Outlet, Story, StoryCandidate, StorySource
 
 DEFAULT_VERIFY_EVERY = 8
 
@@ -93,6 +93,10 @@ def fetch_plans(
 # --- a pass of `palimpsest run` ---------------------------------------------------------------
 
 
+# (kind, row id, claim token): the claimed check a request belongs to (storage.claims).
+Claim = tuple[str, int, str]
+
+
 @dataclass(frozen=True)
 class SourceWork:
     id: int
@@ -100,6 +104,7 @@ class SourceWork:
     kind: str
     url: str
     plan: dict[str, Any] = field(default_factory=dict)  # the source's own validators
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class SeedWork:
     url: str
     story_slug: str
     story_ids: tuple[int, ...]
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class ArticleWork:
     url: str
     plan: dict[str, Any]
     story_ids: tuple[int, ...]
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ class CandidateWork:
     url: str
     story_slug: str
     how: str
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -150,15 +158,34 @@ def pass_work(
     story: Story | None = None,
     verify_every: int = DEFAULT_VERIFY_EVERY,
     article_limit: int | None = None,
+    lease: claims.Lease | None = None,
 ) -> PassWork:
+    """What is due now. With a ``lease`` (many workers), only what this call claimed: at most
+    ``article_limit`` of each kind, none of it held by another worker; the caller commits."""
     story_filter = [story] if story is not None else list(session.scalars(select(Story).order_by(Story.id)))
     slugs = {s.id: s.slug for s in story_filter}
+
+    def claimed(kind: str, rows: list[Any], order: list[Any], *still_due: Any) -> tuple[list[Any], dict[int, Claim]]:
+        """With a lease: the rows this call claimed (``still_due`` is re-checked under the row
+        lock), and their claims."""
+        if lease is None or not rows:
+            return rows, {}
+        model = claims.CLAIMABLE[kind]
+        due = select(model.id).where(model.id.in_([row.id for row in rows]), *still_due).order_by(*order)
+        ids = set(claims.claim(session, kind, due, lease, article_limit or len(rows)))
+        return [row for row in rows if row.id in ids], {row_id: (kind, row_id, lease.token) for row_id in ids}
+
     work = PassWork()
-    for source in stories.due_sources(session, now, story):
-        if source.kind == "seed" or source.story_id not in slugs:
-            continue
+    sources = [s for s in stories.due_sources(session, now, story) if s.kind != "seed" and s.story_id in slugs]
+    sources, source_claims = claimed(
+        "source", sources, [StorySource.next_poll_at, StorySource.id], StorySource.next_poll_at <= now
+    )
+    for source in sources:
         plan = {"etag": source.etag, "last_modified": source.last_modified}
-        work.sources.append(SourceWork(source.id, source.story_id, source.kind, source.url, plan))
+        work.sources.append(
+            SourceWork(source.id, source.story_id, source.kind, source.url, plan, source_claims.get(source.id))
+        )
+    seeds = []
     for item in story_filter:
         for source in stories.sources_of(session, item):
             if source.kind != "seed":
@@ -166,17 +193,40 @@ def pass_work(
             article = repo.find_article_by_urls(session, [source.url])
             members = stories.memberships(session, [article.id]).get(article.id, []) if article else []
             if item.id not in members:
-                work.seeds.append(SeedWork(source.url, item.slug, (item.id,)))
-    due = list(stories.due_articles(session, now, story, limit=article_limit))
+                seeds.append((source, item))
+    claimed_seeds, seed_claims = claimed("source", [source for source, _ in seeds], [StorySource.id])
+    kept = {source.id for source in claimed_seeds}
+    for source, item in seeds:
+        if source.id in kept:
+            work.seeds.append(SeedWork(source.url, item.slug, (item.id,), seed_claims.get(source.id)))
+    if lease is None:
+        due = list(stories.due_articles(session, now, story, limit=article_limit))
+        article_claims: dict[int, Claim] = {}
+    else:
+        ids = claims.claim(
+            session, "article", stories.due_articles_query(now, story).with_only_columns(Article.id), lease,
+            article_limit or 1000,
+        )  # fmt: skip
+        due = list(session.scalars(select(Article).where(Article.id.in_(ids)).order_by(Article.next_check_at)))
+        article_claims = {article_id: ("article", article_id, lease.token) for article_id in ids}
     member_of = stories.memberships(session, [a.id for a in due])
     plans = plans_for(session, due, verify_every=verify_every)
     for article in due:
         work.articles.append(
-            ArticleWork(article.canonical_url, plans[article.id], tuple(member_of.get(article.id, ())))
+            ArticleWork(
+                article.canonical_url, plans[article.id], tuple(member_of.get(article.id, ())),
+                article_claims.get(article.id),
+            )
+        )  # fmt: skip
+    candidates = [c for c in stories.unfetched_candidates(session, story) if c.story_id in slugs]
+    candidates, candidate_claims = claimed(
+        "candidate", candidates, [StoryCandidate.id], StoryCandidate.decision == "pending",
+        StoryCandidate.article_id.is_(None),
+    )  # fmt: skip
+    for candidate in candidates:
+        work.candidates.append(
+            CandidateWork(candidate.url, slugs[candidate.story_id], candidate.how, candidate_claims.get(candidate.id))
         )
-    for candidate in stories.unfetched_candidates(session, story):
-        if candidate.story_id in slugs:
-            work.candidates.append(CandidateWork(candidate.url, slugs[candidate.story_id], candidate.how))
     return work
 
 

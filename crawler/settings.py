@@ -50,6 +50,9 @@ ITEM_PIPELINES = {
     "crawler.pipelines.DiscoveryPipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # With many workers: renew this request's claim, or drop it if another worker has the
+    # check now (crawler.claim_check; off unless PALIMPSEST_CLAIMS).
+    "crawler.claim_check.ClaimCheckMiddleware": 40,
     # First of all (before robots.txt, 100): nothing is sent to a private address.
     "crawler.addresses.AddressGuardMiddleware": 50,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
@@ -97,3 +100,11 @@ PALIMPSEST_MAX_CANDIDATES_PER_SOURCE = 200
 PALIMPSEST_EXTRACT_WORKERS = int(os.environ.get("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1))
 # A line per fetched page on stderr while a crawl runs.
 PALIMPSEST_PROGRESS = True
+# --- Many workers (`palimpsest run --redis`, crawler.frontier) --------------------------------
+# Set by `run --redis`: due work is claimed in the database before it is queued.
+PALIMPSEST_CLAIMS = False
+# How long a claim holds: a dead worker's checks are taken over after this. Keep it well
+# above DOWNLOAD_TIMEOUT plus the time a page waits to be stored.
+PALIMPSEST_CLAIM_LEASE_SECONDS = int(os.environ.get("PALIMPSEST_CLAIM_LEASE_SECONDS", 300))
+# How many checks of each kind (articles, sources, candidates) a worker claims per pass.
+PALIMPSEST_CLAIM_BATCH = int(os.environ.get("PALIMPSEST_CLAIM_BATCH", 200))

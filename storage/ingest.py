@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
+from storage import claims, stories
 from storage import repository as repo
-from storage import stories
 from storage.diffing import VersionFields, classify_changes
 from storage.models import Article, ArticleURL, Capture, Outlet, Version
 from storage.schedule import CheckOutcome, SchedulePolicy
@@ -401,6 +401,8 @@ def _store(
         repo.get_or_create_outlet(session, fetch.outlet_domain, fetch.outlet_name, now, outlet_ids)
     repo.record_url_variants(session, article, fetch.url_variants, now, known=known.urls)
     known.remember(article, fetch)
+    if article.claim_token is not None:
+        claims.release(article)  # this capture is the claimed check's result
 
     if _validators_lied(session, article, fetch):
         outlet = session.get(Outlet, article.outlet_id)

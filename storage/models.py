@@ -118,6 +118,9 @@ class StorySource(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Who is doing the due check (storage.claims): a worker's token and its lease deadline.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
 
 
 class Article(Base):
@@ -150,6 +153,9 @@ class Article(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     # Wire copies and syndication: the article this one reproduces, when declared.
     based_on_url: Mapped[str | None] = mapped_column(Text)
+    # Who is doing the due check (storage.claims): a worker's token and its lease deadline.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
 
     outlet: Mapped[Outlet] = relationship(lazy="raise")
 
@@ -204,6 +210,9 @@ class StoryCandidate(Base):
     score: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who is doing the due check (storage.claims): a worker's token and its lease deadline.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
 
 
 class Capture(Base):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from storage import repository as repo
@@ -95,16 +95,20 @@ def due_sources(session: Session, now: datetime, story: Story | None = None) -> 
     return session.scalars(query.order_by(StorySource.next_poll_at, StorySource.id)).all()
 
 
-def due_articles(
-    session: Session, now: datetime, story: Story | None = None, limit: int | None = None
-) -> Sequence[Article]:
+def due_articles_query(now: datetime, story: Story | None = None) -> Select[tuple[Article]]:
     """Active articles whose next check has come, oldest due first."""
     query = select(Article).where(
         Article.state == "active", Article.next_check_at.is_not(None), Article.next_check_at <= now
     )
     if story is not None:
         query = query.join(StoryArticle, StoryArticle.article_id == Article.id).where(StoryArticle.story_id == story.id)
-    query = query.order_by(Article.next_check_at, Article.id)
+    return query.order_by(Article.next_check_at, Article.id)
+
+
+def due_articles(
+    session: Session, now: datetime, story: Story | None = None, limit: int | None = None
+) -> Sequence[Article]:
+    query = due_articles_query(now, story)
     return session.scalars(query.limit(limit) if limit else query).all()
 
 

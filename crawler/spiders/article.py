@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.addresses import AddressRefused
+from crawler.claim_check import ClaimLost
 from crawler.extract.dates import retry_after_seconds
 from crawler.items import FetchedPage
 
@@ -155,6 +156,8 @@ class ArticleSpider(Spider):
         yield page
 
     def fetch_failed(self, failure: Failure) -> Iterable[FetchedPage]:
+        if failure.check(ClaimLost):
+            return  # another worker does this check now: nothing to record here
         request = failure.request  # type: ignore[attr-defined]
         page = self._page(request)
         page.failure_outcome, page.failure = describe_failure(failure, request.meta.get("download_timeout"))

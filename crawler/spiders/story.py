@@ -9,7 +9,7 @@ candidates: one hop, never from a candidate's own page.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.claim_check import ClaimLost
 from crawler.discovery.feeds import NotAFeed, parse_feed
 from crawler.discovery.sitemaps import NotASitemap, parse_sitemap
 from crawler.items import SourcePolled
@@ -32,6 +33,15 @@ from crawler.spiders.article import (
 MAX_SITEMAP_DEPTH = 2
 
 
+def claimed(request: Request, work: Any) -> Request:
+    """A request for claimed work carries its claim (checked before it is sent, see
+    crawler.frontier) and goes through the shared duplicate filter, keyed by the claim."""
+    if work.claim is None:
+        return request
+    request.meta["palimpsest_claim"] = work.claim
+    return request.replace(dont_filter=False)
+
+
 class StorySpider(ArticleSpider):
     name = "story"
 
@@ -44,16 +54,28 @@ class StorySpider(ArticleSpider):
             from crawler.plans import load_pass_work
 
             self.work = load_pass_work(self.settings, story_slug=self.story)
-        for source in self.work.sources:
-            yield self.source_request(source.url, source.id, source.story_id, source.kind, source.plan)
-        for seed in self.work.seeds:
-            yield self.request_for(
+        requests = self.work_requests(self.work)
+        if self.settings.getbool("PALIMPSEST_CLAIMS"):
+            # Many workers: into the shared queue at once, for any worker to take (yielded,
+            # they would be pulled only as fast as this worker's downloader frees a slot).
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            return
+        for request in requests:
+            yield request
+
+    def work_requests(self, work: PassWork) -> Iterator[Request]:
+        for source in work.sources:
+            yield claimed(self.source_request(source.url, source.id, source.story_id, source.kind, source.plan), source)
+        for seed in work.seeds:
+            request = self.request_for(
                 seed.url, {"story": seed.story_slug, "how": "seed"}, palimpsest_links_for=list(seed.story_ids)
             )
-        for article in self.work.articles:
-            yield self.recheck_request(article.url, article.plan, article.story_ids)
-        for candidate in self.work.candidates:
-            yield self.candidate_request(candidate.url, candidate.story_slug, candidate.how)
+            yield claimed(request, seed)
+        for article in work.articles:
+            yield claimed(self.recheck_request(article.url, article.plan, article.story_ids), article)
+        for candidate in work.candidates:
+            yield claimed(self.candidate_request(candidate.url, candidate.story_slug, candidate.how), candidate)
 
     # --- requests -------------------------------------------------------------------------
     def source_request(
@@ -113,6 +135,8 @@ class StorySpider(ArticleSpider):
         yield polled
 
     def source_failed(self, failure: Failure) -> Iterable[SourcePolled]:
+        if failure.check(ClaimLost):
+            return  # another worker does this poll now
         request = failure.request  # type: ignore[attr-defined]
         source_id, story_id, _kind, depth = request.meta["palimpsest_source"]
         _outcome, reason = describe_failure(failure, request.meta.get("download_timeout"))
