@@ -9,6 +9,7 @@ keeps the lease alive while the page is fetched and stored.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,13 +27,17 @@ class ClaimLost(IgnoreRequest):
     """The check this request was for is now another worker's (or already done)."""
 
 
-def claim_of(request: Request) -> tuple[str, int, str] | None:
+def claim_of(request: Request) -> tuple[str, int, str, float] | None:
+    """(kind, row id, token, lease end as Unix time) of the claimed check, if any."""
     claim = request.meta.get("palimpsest_claim")
     return tuple(claim) if claim else None  # type: ignore[return-value]
 
 
 class ClaimCheckMiddleware:
-    """Renews a request's claim just before it is sent; drops it when the claim moved on."""
+    """Renews a request's claim just before it is sent; drops it when the claim moved on.
+
+    A claim with more than half its lease left needs no database round trip: nobody can
+    have taken it over yet, and the rest of the lease covers the fetch and the store."""
 
     def __init__(self, session_factory: Any, lease_seconds: float) -> None:
         self.session_factory = session_factory
@@ -58,7 +63,9 @@ class ClaimCheckMiddleware:
         claim = claim_of(request)
         if claim is None or request.meta.get("palimpsest_claim_renewed"):
             return None  # not claimed work, or a retry/redirect hop of a check already renewed
-        kind, row_id, token = claim
+        kind, row_id, token, lease_ends = claim
+        if lease_ends - time.time() > self.lease_seconds / 2:
+            return None  # a claim this fresh is still ours: claims move on only after their lease
         if not await asyncio.to_thread(self._renew, kind, row_id, token):
             if self.crawler is not None and self.crawler.stats is not None:
                 self.crawler.stats.inc_value("palimpsest/claims_lost")

@@ -92,7 +92,7 @@ class CheckDupeFilter(RFPDupeFilter):
         if request.meta.get("redirect_urls"):
             return False
         claim = claim_of(request)
-        identity = ":".join(map(str, claim)) if claim else self.request_fingerprint(request)
+        identity = ":".join(map(str, claim[:3])) if claim else self.request_fingerprint(request)
         added = self.server.set(f"{self.key}:{identity}", 1, nx=True, ex=self.ttl)
         return not added
 

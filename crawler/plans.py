@@ -93,8 +93,9 @@ def fetch_plans(
 # --- a pass of `palimpsest run` ---------------------------------------------------------------
 
 
-# (kind, row id, claim token): the claimed check a request belongs to (storage.claims).
-Claim = tuple[str, int, str]
+# (kind, row id, claim token, lease end as a Unix time): the claimed check a request belongs
+# to (storage.claims; checked before sending by crawler.claim_check).
+Claim = tuple[str, int, str, float]
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,9 @@ def pass_work(
         model = claims.CLAIMABLE[kind]
         due = select(model.id).where(model.id.in_([row.id for row in rows]), *still_due).order_by(*order)
         ids = set(claims.claim(session, kind, due, lease, article_limit or len(rows)))
-        return [row for row in rows if row.id in ids], {row_id: (kind, row_id, lease.token) for row_id in ids}
+        return [row for row in rows if row.id in ids], {
+            row_id: (kind, row_id, lease.token, lease.until.timestamp()) for row_id in ids
+        }
 
     work = PassWork()
     sources = [s for s in stories.due_sources(session, now, story) if s.kind != "seed" and s.story_id in slugs]
@@ -208,7 +211,9 @@ def pass_work(
             article_limit or 1000,
         )  # fmt: skip
         due = list(session.scalars(select(Article).where(Article.id.in_(ids)).order_by(Article.next_check_at)))
-        article_claims = {article_id: ("article", article_id, lease.token) for article_id in ids}
+        article_claims = {
+            article_id: ("article", article_id, lease.token, lease.until.timestamp()) for article_id in ids
+        }
     member_of = stories.memberships(session, [a.id for a in due])
     plans = plans_for(session, due, verify_every=verify_every)
     for article in due:

@@ -185,6 +185,36 @@ def test_storing_a_capture_releases_the_claim(pg_sessions):
         assert article.next_check_at > now
 
 
+def test_a_request_whose_claim_moved_on_is_dropped_before_it_is_sent(pg_sessions):
+    import asyncio
+
+    from crawler.claim_check import ClaimCheckMiddleware, ClaimLost
+
+    now = datetime.now(UTC)
+    [article_id] = _add_articles(pg_sessions, 1, now - timedelta(minutes=10))
+    old = claims.Lease("old-worker", now - timedelta(seconds=120), 60)  # expired a minute ago
+    with pg_sessions() as session, session.begin():
+        assert claims.claim(session, "article", _due(old.now), old, 1) == [article_id]
+    middleware = ClaimCheckMiddleware(pg_sessions, lease_seconds=60)
+
+    def request(lease: claims.Lease) -> Request:
+        claim = ("article", article_id, lease.token, lease.until.timestamp())
+        return Request("http://example.test/a", meta={"palimpsest_claim": claim})
+
+    # Not taken over yet: the late request renews the claim and goes out.
+    assert asyncio.run(middleware.process_request(request(old))) is None
+    with pg_sessions() as session:
+        assert session.get(Article, article_id).claimed_until > now
+    # Taken over by another worker once the renewed lease ran out: the old request is dropped.
+    later = now + timedelta(seconds=61)
+    new = claims.Lease("new-worker", later, 60)
+    with pg_sessions() as session, session.begin():
+        assert claims.claim(session, "article", _due(later), new, 1) == [article_id]
+    with pytest.raises(ClaimLost):
+        asyncio.run(middleware.process_request(request(old)))
+    assert asyncio.run(middleware.process_request(request(new))) is None  # fresh: no round trip
+
+
 # --- the shared duplicate filter ------------------------------------------------------------
 
 
@@ -195,9 +225,9 @@ def test_the_dupefilter_keeps_checks_apart_and_forgets_them(redis_url):
     key = f"palimpsest:test-{os.getpid()}-{time.monotonic_ns()}:checks"
     dupefilter = CheckDupeFilter(server, key, ttl=30)
     try:
-        first = Request("http://example.test/a", meta={"palimpsest_claim": ("article", 1, "t1")})
-        again = Request("http://example.test/a", meta={"palimpsest_claim": ("article", 1, "t1")})
-        next_check = Request("http://example.test/a", meta={"palimpsest_claim": ("article", 1, "t2")})
+        first = Request("http://example.test/a", meta={"palimpsest_claim": ("article", 1, "t1", 0.0)})
+        again = Request("http://example.test/a", meta={"palimpsest_claim": ("article", 1, "t1", 0.0)})
+        next_check = Request("http://example.test/a", meta={"palimpsest_claim": ("article", 1, "t2", 0.0)})
         hop = Request("http://example.test/b", meta={**first.meta, "redirect_urls": ["http://example.test/a"]})
 
         assert not dupefilter.request_seen(first)
