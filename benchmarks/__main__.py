@@ -97,7 +97,7 @@ def palimpsest_crawl(urls_file: Path, workdir: Path, *extra: str) -> dict[str, A
     )
     settings = [arg for name, value in FAST.items() for arg in ("-s", f"{name}={value}")]
     subprocess.run(
-        [sys.executable, "-m", "crawler", "-q", "crawl", "--stats", str(stats_file), *settings, *extra,
+        [sys.executable, "-m", "palimpsest", "-q", "crawl", "--stats", str(stats_file), *settings, *extra,
          *urls_file.read_text().split()],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip

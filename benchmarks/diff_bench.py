@@ -13,7 +13,7 @@ import random
 import statistics
 import time
 
-from storage.diffing import VersionFields, diff_versions
+from palimpsest.storage.diffing import VersionFields, diff_versions
 
 PARAGRAPH_WORDS = 100
 

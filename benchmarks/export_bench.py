@@ -30,10 +30,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, literal_column, select
 
-from storage.db import make_engine, redact
-from storage.export import WRITERS, snapshot_session, start_export
-from storage.migrate import ensure_schema
-from storage.models import Article, Outlet, Story, StoryArticle, Version
+from palimpsest.storage.db import make_engine, redact
+from palimpsest.storage.export import WRITERS, snapshot_session, start_export
+from palimpsest.storage.migrate import ensure_schema
+from palimpsest.storage.models import Article, Outlet, Story, StoryArticle, Version
 
 VERSIONS_PER_ARTICLE = 4
 OUTLETS = 20

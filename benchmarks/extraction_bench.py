@@ -23,7 +23,7 @@ from pathlib import Path
 
 import trafilatura
 
-from crawler.extract import ExtractionError, extract_article
+from palimpsest.crawler.extract import ExtractionError, extract_article
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "scrapinghub"
 
@@ -36,7 +36,7 @@ def load_pages() -> tuple[str, list[tuple[str, bytes]]]:
         return "scrapinghub (181 real pages)", [
             (v["url"], gzip.decompress((EVAL / "html" / f"{pid}.html.gz").read_bytes())) for pid, v in data.items()
         ]
-    from newsroom.generator import generated_pages
+    from palimpsest.newsroom.generator import generated_pages
 
     pages = generated_pages(200)
     return f"newsroom generator ({len(pages)} pages)", pages

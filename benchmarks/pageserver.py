@@ -26,7 +26,7 @@ def source_pages() -> tuple[str, list[bytes]]:
     if truth.exists():
         ids = sorted(json.loads(truth.read_text()))
         return "scrapinghub", [gzip.decompress((EVAL / "html" / f"{pid}.html.gz").read_bytes()) for pid in ids]
-    from newsroom.generator import generated_pages
+    from palimpsest.newsroom.generator import generated_pages
 
     return "newsroom generator", [body for _url, body in generated_pages(200)]
 

@@ -25,10 +25,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, literal_column, select, text
 
-from palimpsest.web import EXTENSION, create_app
-from storage.db import make_engine, redact
-from storage.migrate import ensure_schema
-from storage.models import Article, Outlet, Story, StoryArticle, Version
+from palimpsest.storage.db import make_engine, redact
+from palimpsest.storage.migrate import ensure_schema
+from palimpsest.storage.models import Article, Outlet, Story, StoryArticle, Version
+from palimpsest.web import create_app
+from palimpsest.web.state import EXTENSION
 
 OUTLETS = 20
 PARAGRAPHS = 6

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from benchmarks.__main__ import FAST, page_server
-from storage.models import Article, Capture
+from palimpsest.storage.models import Article, Capture
 
 SETTINGS = {**FAST, "PALIMPSEST_CONDITIONAL_REQUESTS": "False", "PALIMPSEST_CLAIM_BATCH": "200"}
 
@@ -54,7 +54,7 @@ def measure(workers: int, database_url: str, redis_url: str, archive: Path, page
     with engine.begin() as connection:
         connection.execute(update(Article).values(next_check_at=datetime.now(UTC) - timedelta(seconds=1)))
         before = connection.scalar(select(func.max(Capture.id)))
-    command = [sys.executable, "-m", "crawler", "-q", "run", "--redis", redis_url, "--until-idle", *_settings_args()]
+    command = [sys.executable, "-m", "palimpsest", "-q", "run", "--redis", redis_url, "--until-idle", *_settings_args()]
     started = time.perf_counter()
     processes = [
         subprocess.Popen(command, env=_env(database_url, archive), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -87,7 +87,7 @@ def run(pages: int, rounds: int, pg_server: str, redis_url: str) -> dict[str, li
             archive = Path(tmp) / "warc"
             urls = [f"http://127.0.0.1:{port}/p/{n}" for n in range(pages)]
             subprocess.run(
-                [sys.executable, "-m", "crawler", "-q", "crawl", *_settings_args(), *urls],
+                [sys.executable, "-m", "palimpsest", "-q", "crawl", *_settings_args(), *urls],
                 env=_env(database_url, archive), check=True, capture_output=True,
             )  # fmt: skip
             for _round in range(rounds):
@@ -99,7 +99,7 @@ def run(pages: int, rounds: int, pg_server: str, redis_url: str) -> dict[str, li
         admin.dispose()
         import redis
 
-        from crawler.frontier import namespace_for
+        from palimpsest.crawler.frontier import namespace_for
 
         server = redis.Redis.from_url(redis_url)
         for key in server.scan_iter(f"{namespace_for(database_url)}:*"):

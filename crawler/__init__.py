@@ -1,3 +1,2 @@
-"""palimpsest's crawler: the Scrapy project, extraction and the command line."""
-
-__version__ = "0.1.0"
+"""What Scrapy runs: settings, spiders, pipelines, middlewares, extensions, and what they need
+(extraction, discovery, the WARC writer, the extraction worker pool, the address guard)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from crawler.extract import Extraction
-from crawler.extract.urls import (
+from palimpsest.crawler.extract import Extraction
+from palimpsest.crawler.extract.urls import (
     BadURLError,
     canonical_url,
     cross_outlet_canonical,
@@ -18,9 +18,9 @@ from crawler.extract.urls import (
     normalise_url,
     outlet_domain,
 )
-from crawler.items import FetchedPage
-from storage.ingest import ExtractedVersion, FetchRecord
-from storage.versioning import VersionContent
+from palimpsest.crawler.items import FetchedPage
+from palimpsest.storage.ingest import ExtractedVersion, FetchRecord
+from palimpsest.storage.versioning import VersionContent
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 

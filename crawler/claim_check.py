@@ -17,8 +17,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from storage import claims
-from storage.db import make_engine, make_session_factory
+from palimpsest.storage import claims
+from palimpsest.storage.db import make_engine, make_session_factory
 
 DEFAULT_LEASE_SECONDS = 300.0
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from protego import Protego
 
-from crawler.addresses import Allowance, literal_address, parse_allowance, refusal
-from crawler.settings import PALIMPSEST_ALLOW_PRIVATE_ADDRESSES
+from palimpsest.crawler.addresses import Allowance, literal_address, parse_allowance, refusal
+from palimpsest.crawler.settings import PALIMPSEST_ALLOW_PRIVATE_ADDRESSES
 
 
 class FetchError(RuntimeError):

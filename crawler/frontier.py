@@ -24,7 +24,7 @@ from scrapy import Request, Spider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy.engine import make_url
 
-from crawler.claim_check import DEFAULT_LEASE_SECONDS, claim_of
+from palimpsest.crawler.claim_check import DEFAULT_LEASE_SECONDS, claim_of
 
 
 def namespace_for(database_url: str) -> str:
@@ -45,7 +45,7 @@ def frontier_settings(redis_url: str, database_url: str) -> dict[str, Any]:
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": f"{namespace}:%(spider)s:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{namespace}:%(spider)s:checks",
-        "DUPEFILTER_CLASS": "crawler.frontier.CheckDupeFilter",
+        "DUPEFILTER_CLASS": "palimpsest.crawler.frontier.CheckDupeFilter",
         "REDIS_URL": redis_url,
         "PALIMPSEST_CLAIMS": True,
     }

@@ -14,7 +14,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from crawler.extract.dates import retry_after_seconds
+from palimpsest.crawler.extract.dates import retry_after_seconds
 
 
 class ConditionalRequestMiddleware:

@@ -21,19 +21,19 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.capture import extracted_version, fetch_record, needs_extraction
-from crawler.discovery.triage import Discovered, found_links, normalised, triage_found
-from crawler.items import FetchedPage, SourcePolled
-from crawler.warc import HttpExchange, WarcArchive
-from crawler.work import process_page
-from crawler.workers import ExtractionPool, WorkerCrashed
-from storage import stories
-from storage.db import make_engine, make_session_factory
-from storage.ingest import CaptureJob, IngestResult, StoryLink, ingest_captures
-from storage.migrate import ensure_schema
-from storage.models import StorySource
-from storage.schedule import SchedulePolicy
-from storage.stories import FoundURL
+from palimpsest.crawler.capture import extracted_version, fetch_record, needs_extraction
+from palimpsest.crawler.discovery.triage import Discovered, found_links, normalised, triage_found
+from palimpsest.crawler.items import FetchedPage, SourcePolled
+from palimpsest.crawler.warc import HttpExchange, WarcArchive
+from palimpsest.crawler.work import process_page
+from palimpsest.crawler.workers import ExtractionPool, WorkerCrashed
+from palimpsest.storage import stories
+from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.storage.ingest import CaptureJob, IngestResult, StoryLink, ingest_captures
+from palimpsest.storage.migrate import ensure_schema
+from palimpsest.storage.models import StorySource
+from palimpsest.storage.schedule import SchedulePolicy
+from palimpsest.storage.stories import FoundURL
 
 T = TypeVar("T")
 

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.extract.urls import BadURLError, normalise_url
-from crawler.warc import warc_date
-from storage import claims, stories
-from storage import repository as repo
-from storage.models import Article, Capture, Outlet, Story, StoryCandidate, StorySource
+from palimpsest.crawler.extract.urls import BadURLError, normalise_url
+from palimpsest.crawler.warc import warc_date
+from palimpsest.storage import claims, stories
+from palimpsest.storage import repository as repo
+from palimpsest.storage.models import Article, Capture, Outlet, Story, StoryCandidate, StorySource
 
 DEFAULT_VERIFY_EVERY = 8
 
@@ -239,8 +239,8 @@ def load_pass_work(settings: Any, story_slug: str | None = None) -> PassWork:
     """The pass work for `scrapy crawl story`: opens the database named in the settings."""
     from datetime import UTC
 
-    from storage.db import make_engine, make_session_factory
-    from storage.migrate import ensure_schema
+    from palimpsest.storage.db import make_engine, make_session_factory
+    from palimpsest.storage.migrate import ensure_schema
 
     engine = make_engine(settings["PALIMPSEST_DATABASE_URL"])
     ensure_schema(engine)

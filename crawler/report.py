@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from crawler.items import FetchedPage
+from palimpsest.crawler.items import FetchedPage
 
 # In summary order, with the words a user reads.
 OUTCOME_LABELS = {

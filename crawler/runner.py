@@ -24,7 +24,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
-from crawler.report import outcome_counts
+from palimpsest.crawler.report import outcome_counts
 
 T = TypeVar("T")
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -32,7 +32,7 @@ ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("palimpsest.crawler.settings", priority="project")
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     return settings

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 
-from crawler import __version__
+from palimpsest import __version__
 
 BOT_NAME = "palimpsest"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["palimpsest.crawler.spiders"]
+NEWSPIDER_MODULE = "palimpsest.crawler.spiders"
 
 # --- Politeness: an anonymous client that says who it is and obeys the site ----------------
 USER_AGENT = f"palimpsest/{__version__} (news archiver; +https://github.com/palimpsest-archive/palimpsest)"
@@ -44,27 +44,27 @@ CONCURRENT_ITEMS = 4
 
 ITEM_PIPELINES = {
     # Extraction first: its worker also builds the WARC records the archive appends.
-    "crawler.pipelines.ExtractPipeline": 300,
-    "crawler.pipelines.ArchivePipeline": 350,
-    "crawler.pipelines.StorePipeline": 800,
-    "crawler.pipelines.DiscoveryPipeline": 900,
+    "palimpsest.crawler.pipelines.ExtractPipeline": 300,
+    "palimpsest.crawler.pipelines.ArchivePipeline": 350,
+    "palimpsest.crawler.pipelines.StorePipeline": 800,
+    "palimpsest.crawler.pipelines.DiscoveryPipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
     # With many workers: renew this request's claim, or drop it if another worker has the
     # check now (crawler.claim_check; off unless PALIMPSEST_CLAIMS).
-    "crawler.claim_check.ClaimCheckMiddleware": 40,
+    "palimpsest.crawler.claim_check.ClaimCheckMiddleware": 40,
     # First of all (before robots.txt, 100): nothing is sent to a private address.
-    "crawler.addresses.AddressGuardMiddleware": 50,
-    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "palimpsest.crawler.addresses.AddressGuardMiddleware": 50,
+    "palimpsest.crawler.middlewares.ConditionalRequestMiddleware": 560,
     # Sees responses before RetryMiddleware (550), so a Retry-After is honoured, not raced.
-    "crawler.middlewares.RetryAfterMiddleware": 555,
+    "palimpsest.crawler.middlewares.RetryAfterMiddleware": 555,
     # Scrapy's meta-refresh handling decodes every page to look for a tag few pages have; this
     # one looks for the bytes first.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.middlewares.MetaRefreshMiddleware": 580,
+    "palimpsest.crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 EXTENSIONS = {
-    "crawler.report.CrawlReport": 500,
+    "palimpsest.crawler.report.CrawlReport": 500,
 }
 
 # --- palimpsest's own settings ---------------------------------------------------------------

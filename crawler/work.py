@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.capture import extracted_version
-from crawler.extract import Extraction, ExtractionError, extract_article
-from crawler.warc import ArchiveRecords, HttpExchange, build_records
-from storage.ingest import ExtractedVersion
+from palimpsest.crawler.capture import extracted_version
+from palimpsest.crawler.extract import Extraction, ExtractionError, extract_article
+from palimpsest.crawler.warc import ArchiveRecords, HttpExchange, build_records
+from palimpsest.storage.ingest import ExtractedVersion
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class ExtractionPool:
     def _start_in_background(self) -> None:
         def start() -> None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.work"])
+            context.set_forkserver_preload(["palimpsest.crawler.work"])
             executor = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
             )

@@ -12,8 +12,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import foreign_keys_off_for_sqlite, make_engine, normalise_database_url, resolve_database_url
-from storage.models import Base
+from palimpsest.storage.db import foreign_keys_off_for_sqlite, make_engine, normalise_database_url, resolve_database_url
+from palimpsest.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -33,7 +33,7 @@ def _skip_empty_revisions(context_, revision, directives) -> None:  # noqa: ANN0
 
 def _render_item(type_: str, obj, autogen_context):  # noqa: ANN001
     """Render our column types as plain SQLAlchemy types: migrations must not import the app."""
-    from storage.models import UTCDateTime
+    from palimpsest.storage.models import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

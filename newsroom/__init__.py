@@ -1,5 +1,5 @@
 """A local news site on loopback addresses for tests, the demo and benchmarks."""
 
-from newsroom.server import Newsroom
+from palimpsest.newsroom.server import Newsroom
 
 __all__ = ["Newsroom"]

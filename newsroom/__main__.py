@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from newsroom.server import Newsroom
+from palimpsest.newsroom.server import Newsroom
 
 
 def serve(port: int = 0) -> None:

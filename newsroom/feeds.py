@@ -12,7 +12,7 @@ import email.utils
 from collections.abc import Callable, Iterable
 from html import escape
 
-from newsroom.content import EXPLAINER_PATH, OUTLETS, Article
+from palimpsest.newsroom.content import EXPLAINER_PATH, OUTLETS, Article
 
 UrlFor = Callable[[str, str], str]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from newsroom.content import OUTLETS, Article, Revision
+from palimpsest.newsroom.content import OUTLETS, Article, Revision
 
 _SUBJECTS = (
     "The city council", "The school board", "The county health department", "State regulators",
@@ -81,7 +81,7 @@ def generated_article(number: int) -> Article:
 
 def generated_pages(count: int, port: int = 80) -> list[tuple[str, bytes]]:
     """(url, html) for the first ``count`` generated articles, as the newsroom would serve them."""
-    from newsroom.render import render_article
+    from palimpsest.newsroom.render import render_article
 
     def url_for(outlet_key: str, path: str) -> str:
         return f"http://{OUTLETS[outlet_key].host}:{port}{path}"

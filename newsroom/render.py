@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from html import escape
 
-from newsroom.content import Article, Outlet, Revision
+from palimpsest.newsroom.content import Article, Outlet, Revision
 
 UrlFor = Callable[[str, str], str]  # (outlet key, path) -> absolute URL
 

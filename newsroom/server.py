@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from newsroom.content import (
+from palimpsest.newsroom.content import (
     LEDGER_PATH,
     OUTLETS,
     STORY_SLUG,
@@ -31,8 +31,8 @@ from newsroom.content import (
     Revision,
     build_articles,
 )
-from newsroom.faults import FAULTS
-from newsroom.feeds import (
+from palimpsest.newsroom.faults import FAULTS
+from palimpsest.newsroom.feeds import (
     ARCHIVE_SITEMAP_PATH,
     FEED_PATHS,
     NEWS_SITEMAP_PATH,
@@ -43,9 +43,9 @@ from newsroom.feeds import (
     news_sitemap,
     sitemap_index,
 )
-from newsroom.generator import generated_article
-from newsroom.render import render_amp, render_article, render_front, robots_txt
-from newsroom.seeds import load_seeds, render_seed
+from palimpsest.newsroom.generator import generated_article
+from palimpsest.newsroom.render import render_amp, render_article, render_front, robots_txt
+from palimpsest.newsroom.seeds import load_seeds, render_seed
 
 
 class _Server(ThreadingHTTPServer):

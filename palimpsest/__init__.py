@@ -13,10 +13,27 @@
         archive.diff("https://example.com/news/a")   # schema "palimpsest.diff/1"
 """
 
-from palimpsest.archive import Archive, ExportBatch
-from storage.db import DatabaseURLError
-from storage.export import FIELDS, SCHEMA, CursorError, StoryNotFound
-from storage.history import ArticleNotFound, VersionNotFound
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Names of the API and the module that defines each. Imported on first use, so that
+# ``import palimpsest.crawler.settings`` (Scrapy) or ``palimpsest --version`` do not load the
+# database layer.
+_EXPORTS = {
+    "Archive": "palimpsest.archive",
+    "ExportBatch": "palimpsest.archive",
+    "DatabaseURLError": "palimpsest.storage.db",
+    "FIELDS": "palimpsest.storage.export",
+    "SCHEMA": "palimpsest.storage.export",
+    "CursorError": "palimpsest.storage.export",
+    "StoryNotFound": "palimpsest.storage.export",
+    "ArticleNotFound": "palimpsest.storage.history",
+    "VersionNotFound": "palimpsest.storage.history",
+}
 
 __all__ = [
     "FIELDS",
@@ -29,3 +46,9 @@ __all__ = [
     "StoryNotFound",
     "VersionNotFound",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'palimpsest' has no attribute {name!r}")

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage.db import make_engine, make_session_factory, redact, resolve_database_url
-from storage.export import BATCH_SIZE, Cursor, decode_cursor, snapshot_session, start_export
-from storage.migrate import ensure_schema
+from palimpsest.storage.db import make_engine, make_session_factory, redact, resolve_database_url
+from palimpsest.storage.export import BATCH_SIZE, Cursor, decode_cursor, snapshot_session, start_export
+from palimpsest.storage.migrate import ensure_schema
 
 
 class ExportBatch:
@@ -90,15 +90,15 @@ class Archive:
         return ExportBatch(self.engine, decode_cursor(since) if since is not None else None, story, batch_size)
 
     def _article(self, session: Any, url: str) -> Any:
-        from crawler.extract.urls import normalise_url
-        from storage.history import find_article
+        from palimpsest.crawler.extract.urls import normalise_url
+        from palimpsest.storage.history import find_article
 
         return find_article(session, [normalise_url(url), url])
 
     def history(self, url: str) -> dict[str, Any]:
         """An article's versions and capture summary (``palimpsest history --json``); any URL
         variant finds it. Raises ArticleNotFound."""
-        from storage.history import history_of
+        from palimpsest.storage.history import history_of
 
         with self._readers() as session:
             return history_of(session, self._article(session, url)).as_dict()
@@ -106,8 +106,7 @@ class Archive:
     def diff(self, url: str, from_seq: int | None = None, to_seq: int | None = None) -> dict[str, Any]:
         """What changed between two versions (default: the last two), schema "palimpsest.diff/1"
         with "url", "from" and "to" beside it. Raises ArticleNotFound or VersionNotFound."""
-        from crawler.output import diff_payload
-        from storage.history import compare_versions
+        from palimpsest.storage.history import compare_versions, diff_payload
 
         with self._readers() as session:
             return diff_payload(compare_versions(session, self._article(session, url), from_seq, to_seq))

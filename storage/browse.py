@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage import repository as repo
-from storage.diffing import diff_versions
-from storage.history import Comparison, VersionNotFound, version_fields
-from storage.models import Article, Capture, Outlet, Story, StoryArticle, StoryCandidate, Version
+from palimpsest.storage import repository as repo
+from palimpsest.storage.diffing import diff_versions
+from palimpsest.storage.history import Comparison, VersionNotFound, version_fields
+from palimpsest.storage.models import Article, Capture, Outlet, Story, StoryArticle, StoryCandidate, Version
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

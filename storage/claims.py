@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Article, StoryCandidate, StorySource
+from palimpsest.storage.models import Article, StoryCandidate, StorySource
 
 # What can be claimed, by the name a request carries in its meta.
 CLAIMABLE: dict[str, type[Article] | type[StorySource] | type[StoryCandidate]] = {

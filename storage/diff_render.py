@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from storage.diffing import (
+from palimpsest.storage.diffing import (
     ParagraphDiff,
     VersionDiff,
     WordOp,

@@ -34,7 +34,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine, String, Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
-from storage.models import Article, Outlet, Story, StoryArticle, Version
+from palimpsest.storage.models import Article, Outlet, Story, StoryArticle, Version
 
 SCHEMA = "palimpsest.export/1"
 CURSOR_VERSION = "v1"

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage import repository as repo
-from storage.diffing import VersionDiff, VersionFields, diff_versions
-from storage.models import Article, Outlet, Version
+from palimpsest.storage import repository as repo
+from palimpsest.storage.diffing import VersionDiff, VersionFields, diff_to_json, diff_versions
+from palimpsest.storage.models import Article, Outlet, Version
 
 
 class ArticleNotFound(LookupError):
@@ -126,3 +126,14 @@ def compare_versions(
             raise VersionNotFound(f"no version {seq} (versions 1..{max(versions) if versions else 0})")
     old, new = versions[from_seq], versions[to_seq]
     return Comparison(article, old, new, diff_versions(version_fields(old), version_fields(new)))
+
+
+def diff_payload(comparison: Comparison) -> dict[str, Any]:
+    """The JSON diff (schema palimpsest.diff/1) with which article and versions it compares."""
+    old, new = comparison.old, comparison.new
+    return {
+        "url": comparison.article.canonical_url,
+        "from": {"seq": old.seq, "first_seen_at": old.first_seen_at.isoformat()},
+        "to": {"seq": new.seq, "first_seen_at": new.first_seen_at.isoformat()},
+        **diff_to_json(comparison.diff),
+    }

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
-from storage import claims, stories
-from storage import repository as repo
-from storage.diffing import VersionFields, classify_changes
-from storage.models import Article, ArticleURL, Capture, Outlet, Version
-from storage.schedule import CheckOutcome, SchedulePolicy
-from storage.versioning import is_shortened_form, normalise_line
+from palimpsest.storage import claims, stories
+from palimpsest.storage import repository as repo
+from palimpsest.storage.diffing import VersionFields, classify_changes
+from palimpsest.storage.models import Article, ArticleURL, Capture, Outlet, Version
+from palimpsest.storage.schedule import CheckOutcome, SchedulePolicy
+from palimpsest.storage.versioning import is_shortened_form, normalise_line
 
 GONE_STATUSES = frozenset({404, 410})
 OUTCOMES = ("new_version", "unchanged", "not_modified", "paywalled", "gone", "error", "refused")

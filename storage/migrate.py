@@ -1,7 +1,8 @@
 """Schema migrations, driven from the application (``palimpsest db ...`` and first use).
 
-The scripts live in the ``migrations`` package so that an installed ``palimpsest`` finds them
-wherever it runs; ``alembic`` from the project root reads the same folder via pyproject.toml.
+The scripts live in the ``palimpsest.migrations`` package (``migrations/`` in the repository)
+so that an installed ``palimpsest`` finds them wherever it runs; ``alembic`` from the project
+root reads the same folder via pyproject.toml.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-import migrations
-from storage.db import foreign_keys_off_for_sqlite
-from storage.models import Base
+from palimpsest import migrations
+from palimpsest.storage.db import foreign_keys_off_for_sqlite
+from palimpsest.storage.models import Base
 
 # Any fixed number works; it only has to be the same for every palimpsest process.
 _PG_MIGRATION_LOCK = 7_318_420_551

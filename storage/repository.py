@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleURL, Capture, Outlet, Story, StoryArticle, Version
+from palimpsest.storage.models import Article, ArticleURL, Capture, Outlet, Story, StoryArticle, Version
 
 
 def insert_ignoring_conflicts(session: Session, model: type, values: dict[str, Any]) -> bool:

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from storage import repository as repo
-from storage.matching import StoryMatcher
-from storage.models import Article, Outlet, Story, StoryArticle, StoryCandidate, StorySource, Version
-from storage.schedule import CheckOutcome, CheckState, SchedulePolicy, apply_hint, next_check
+from palimpsest.storage import repository as repo
+from palimpsest.storage.matching import StoryMatcher
+from palimpsest.storage.models import Article, Outlet, Story, StoryArticle, StoryCandidate, StorySource, Version
+from palimpsest.storage.schedule import CheckOutcome, CheckState, SchedulePolicy, apply_hint, next_check
 
 SOURCE_KINDS = ("seed", "feed", "sitemap")
 DEFAULT_POLL_SECONDS = {"seed": 0, "feed": 15 * 60, "sitemap": 30 * 60}

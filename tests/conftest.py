@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from newsroom import Newsroom
-from storage.db import make_engine, make_session_factory
+from palimpsest.newsroom import Newsroom
+from palimpsest.storage.db import make_engine, make_session_factory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
@@ -76,7 +76,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def sessions(database_url: str):
     """A migrated database and a session factory on it."""
-    from storage.migrate import ensure_schema
+    from palimpsest.storage.migrate import ensure_schema
 
     engine = make_engine(database_url)
     ensure_schema(engine)
@@ -102,7 +102,7 @@ class CLI:
             PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
         )
         result = subprocess.run(
-            [sys.executable, "-m", "crawler", *args],
+            [sys.executable, "-m", "palimpsest", *args],
             cwd=self.cwd,
             env=env,
             capture_output=True,
@@ -135,7 +135,7 @@ class SharedArchive:
 
 @pytest.fixture(scope="module")
 def shared_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedArchive]:
-    from storage.migrate import ensure_schema
+    from palimpsest.storage.migrate import ensure_schema
 
     directory = tmp_path_factory.mktemp("shared")
     url = _create_pg_database(PG_SERVER_URL) if PG_SERVER_URL else f"sqlite:///{directory / 'archive.db'}"

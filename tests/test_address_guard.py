@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from scrapy import Request
 
-from crawler.addresses import AddressGuardMiddleware, AddressRefused, parse_allowance, refusal
-from crawler.fetch import FetchError, check_address
+from palimpsest.crawler.addresses import AddressGuardMiddleware, AddressRefused, parse_allowance, refusal
+from palimpsest.crawler.fetch import FetchError, check_address
 
 NONE = parse_allowance("")
 
@@ -82,7 +82,7 @@ def test_metadata_literal_is_refused_without_any_lookup():
 
 
 def test_extract_command_fetch_is_guarded_too(monkeypatch):
-    import crawler.fetch as fetch
+    import palimpsest.crawler.fetch as fetch
 
     monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("192.168.7.7", 0))])
     with pytest.raises(FetchError, match="192.168.7.7, which is a private address"):

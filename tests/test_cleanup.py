@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import extract_article
-from crawler.extract.cleanup import boilerplate_kind, clean_paragraphs
+from palimpsest.crawler.extract import extract_article
+from palimpsest.crawler.extract.cleanup import boilerplate_kind, clean_paragraphs
 
 ARTICLE_SENTENCES_ABOUT_SUBSCRIPTIONS = [
     "Netflix added 2 million subscribers in the quarter, beating its own forecast.",

@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from warcio.archiveiterator import ArchiveIterator
 
-from newsroom import Newsroom
-from storage.models import Article, Capture, Version
+from palimpsest.newsroom import Newsroom
+from palimpsest.storage.models import Article, Capture, Version
 from tests.conftest import LOCAL_CRAWL, LOOPBACK_ONLY, PG_SERVER_URL
 
 PAGES = 300
@@ -38,7 +38,7 @@ def _popen_crawl(cli, urls, *extra):
         PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "-q", "crawl", *LOCAL_CRAWL, *extra, *urls],
+        [sys.executable, "-m", "palimpsest", "-q", "crawl", *LOCAL_CRAWL, *extra, *urls],
         cwd=cli.cwd,
         env=env,
         stdout=subprocess.PIPE,

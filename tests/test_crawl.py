@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from newsroom.content import COURIER_PATH, LEDGER_PATH
-from storage.models import Article, Capture, Outlet, Story, StoryArticle, Version
+from palimpsest.newsroom.content import COURIER_PATH, LEDGER_PATH
+from palimpsest.storage.models import Article, Capture, Outlet, Story, StoryArticle, Version
 
 
 def _versions(sessions, url):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.diff_render import render_html, render_text
-from storage.diffing import (
+from palimpsest.storage.diff_render import render_html, render_text
+from palimpsest.storage.diffing import (
     KIND_ORDER,
     SCHEMA,
     ParagraphDiff,

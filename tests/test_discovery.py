@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.discovery.feeds import NotAFeed, parse_feed
-from crawler.discovery.sitemaps import NotASitemap, parse_sitemap
-from crawler.extract.urls import loose_variants
-from storage.matching import StoryMatcher, jaccard, vocabulary
+from palimpsest.crawler.discovery.feeds import NotAFeed, parse_feed
+from palimpsest.crawler.discovery.sitemaps import NotASitemap, parse_sitemap
+from palimpsest.crawler.extract.urls import loose_variants
+from palimpsest.storage.matching import StoryMatcher, jaccard, vocabulary
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
 <item><title>One</title><link>/a?utm_source=rss</link><description>First</description>

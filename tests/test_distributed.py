@@ -23,14 +23,14 @@ from scrapy import Request
 from sqlalchemy import and_, func, select, text, update
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.extract.urls import normalise_url
-from crawler.frontier import CheckDupeFilter, namespace_for
-from newsroom import Newsroom
-from storage import claims
-from storage.db import make_engine, make_session_factory
-from storage.ingest import ExtractedVersion, FetchRecord, ingest_capture
-from storage.migrate import ensure_schema
-from storage.models import Article, ArticleURL, Capture, Version
+from palimpsest.crawler.extract.urls import normalise_url
+from palimpsest.crawler.frontier import CheckDupeFilter, namespace_for
+from palimpsest.newsroom import Newsroom
+from palimpsest.storage import claims
+from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.storage.ingest import ExtractedVersion, FetchRecord, ingest_capture
+from palimpsest.storage.migrate import ensure_schema
+from palimpsest.storage.models import Article, ArticleURL, Capture, Version
 from tests.conftest import CLI, LOCAL_CRAWL, LOOPBACK_ONLY
 
 REDIS_URL = os.environ.get("PALIMPSEST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -68,7 +68,7 @@ def _forget_namespace(redis_url: str, database_url: str) -> None:
 
 
 def _add_articles(sessions, count: int, due_at: datetime) -> list[int]:
-    from storage import repository as repo
+    from palimpsest.storage import repository as repo
 
     with sessions() as session, session.begin():
         outlet = repo.get_or_create_outlet(session, "example.test", None, due_at)
@@ -188,7 +188,7 @@ def test_storing_a_capture_releases_the_claim(pg_sessions):
 def test_a_request_whose_claim_moved_on_is_dropped_before_it_is_sent(pg_sessions):
     import asyncio
 
-    from crawler.claim_check import ClaimCheckMiddleware, ClaimLost
+    from palimpsest.crawler.claim_check import ClaimCheckMiddleware, ClaimLost
 
     now = datetime.now(UTC)
     [article_id] = _add_articles(pg_sessions, 1, now - timedelta(minutes=10))
@@ -263,7 +263,7 @@ def _store(session, url: str, when: datetime, text: str = "The same text.") -> i
 
 def test_two_workers_storing_the_same_new_article_make_one_article(pg_sessions):
     """Both see no article for the URL, both insert: the loser retries and joins the winner."""
-    from crawler.pipelines import retry_transaction
+    from palimpsest.crawler.pipelines import retry_transaction
 
     now = datetime.now(UTC)
     url = "http://example.test/story?utm_source=a"
@@ -315,7 +315,7 @@ def _popen_worker(database_url: str, archive: Path, redis_url: str, cwd: Path, l
         PYTHONWARNINGS="ignore",
     )
     command = [
-        sys.executable, "-m", "crawler", "run", "--redis", redis_url, "--until-idle", "--max-sleep", "2",
+        sys.executable, "-m", "palimpsest", "run", "--redis", redis_url, "--until-idle", "--max-sleep", "2",
         *LOCAL_CRAWL, "-s", f"PALIMPSEST_CLAIM_LEASE_SECONDS={lease}", "-s", f"PALIMPSEST_CLAIM_BATCH={batch}",
         "-s", "PALIMPSEST_EXTRACT_WORKERS=1",
     ]  # fmt: skip

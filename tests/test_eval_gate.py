@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from crawler.extract import ExtractionError, extract_article
+from palimpsest.crawler.extract import ExtractionError, extract_article
 from tests.conftest import SHARED
 
 EVAL = SHARED / "eval"

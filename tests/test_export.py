@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from crawler.cli import main
-from storage.db import make_engine
-from storage.export import (
+from palimpsest.cli import main
+from palimpsest.storage.db import make_engine
+from palimpsest.storage.export import (
     FIELDS,
     SCHEMA,
     CursorError,
@@ -35,9 +35,9 @@ from storage.export import (
     write_csv,
     write_jsonl,
 )
-from storage.ingest import ExtractedVersion, FetchRecord, StoryLink, ingest_capture
-from storage.models import Capture, Version
-from storage.versioning import VersionContent
+from palimpsest.storage.ingest import ExtractedVersion, FetchRecord, StoryLink, ingest_capture
+from palimpsest.storage.models import Capture, Version
+from palimpsest.storage.versioning import VersionContent
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TRICKY_TEXT = 'First line, with "quotes", commas; and é, ß, 東京, emoji 🗞.\n\nSecond paragraph\r\nthird line.'

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from storage.db import make_engine, make_session_factory
-from storage.export import snapshot_session, start_export
-from storage.migrate import ensure_schema
-from storage.models import Version
+from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.storage.export import snapshot_session, start_export
+from palimpsest.storage.migrate import ensure_schema
+from palimpsest.storage.models import Version
 from tests.test_export import T0, add_version, commit_version
 
 pytestmark = pytest.mark.postgres

@@ -6,7 +6,7 @@ import gzip
 import json
 import urllib.request
 
-from newsroom.content import COURIER_PATH, LEDGER_PATH
+from palimpsest.newsroom.content import COURIER_PATH, LEDGER_PATH
 
 
 def _save_pages(newsroom, tmp_path):

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.extract import ExtractionError, extract_article
-from crawler.extract.dates import parse_date
-from crawler.extract.decode import decode_html, parse_html
-from crawler.extract.metadata import read_metadata
+from palimpsest.crawler.extract import ExtractionError, extract_article
+from palimpsest.crawler.extract.dates import parse_date
+from palimpsest.crawler.extract.decode import decode_html, parse_html
+from palimpsest.crawler.extract.metadata import read_metadata
 
 BODY = "".join(f"<p>Paragraph {i} of the story has enough words to count as article text here.</p>" for i in range(8))
 

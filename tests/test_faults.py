@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from storage.models import Article, Capture, Version
+from palimpsest.storage.models import Article, Capture, Version
 
 # case -> (outcome, words the error must contain; None for a stored version)
 MATRIX = {

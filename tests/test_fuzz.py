@@ -8,13 +8,13 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.discovery.feeds import NotAFeed, parse_feed
-from crawler.discovery.sitemaps import NotASitemap, parse_sitemap
-from crawler.extract import ExtractionError, extract_article, paywall_verdict
-from crawler.extract.urls import BadURLError, canonical_url, loose_variants, normalise_url
-from newsroom.content import OUTLETS, build_articles
-from newsroom.render import render_article
-from storage.diffing import VersionFields, classify_changes, diff_versions
+from palimpsest.crawler.discovery.feeds import NotAFeed, parse_feed
+from palimpsest.crawler.discovery.sitemaps import NotASitemap, parse_sitemap
+from palimpsest.crawler.extract import ExtractionError, extract_article, paywall_verdict
+from palimpsest.crawler.extract.urls import BadURLError, canonical_url, loose_variants, normalise_url
+from palimpsest.newsroom.content import OUTLETS, build_articles
+from palimpsest.newsroom.render import render_article
+from palimpsest.storage.diffing import VersionFields, classify_changes, diff_versions
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

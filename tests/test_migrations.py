@@ -8,9 +8,9 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
-from storage import migrate
-from storage.db import make_engine, make_session_factory
-from storage.models import Article, Outlet, Version
+from palimpsest.storage import migrate
+from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.storage.models import Article, Outlet, Version
 
 
 def test_single_head():

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from crawler.extract import extract_article, paywall_verdict
-from crawler.extract.paywall import parse_accessible_for_free
+from palimpsest.crawler.extract import extract_article, paywall_verdict
+from palimpsest.crawler.extract.paywall import parse_accessible_for_free
 
 PARAGRAPHS = [
     f"Paragraph {i} of the council story explains the vote, the budget and what residents said at the hearing."

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from newsroom.content import COURIER_PATH, LEDGER_PATH, build_articles
-from storage.models import Capture, Version
+from palimpsest.newsroom.content import COURIER_PATH, LEDGER_PATH, build_articles
+from palimpsest.storage.models import Capture, Version
 
 
 def test_metered_article_is_stored_whole_without_the_prompt(newsroom, cli, sessions):

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from newsroom.content import COURIER_PATH, LEDGER_PATH
-from storage.models import Version
+from palimpsest.newsroom.content import COURIER_PATH, LEDGER_PATH
+from palimpsest.storage.models import Version
 
 CORRECTION = (
     "Correction: An earlier version of this article misstated the number of utility workers. It is 240, not 420."

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.schedule import (
+from palimpsest.storage.schedule import (
     DEFAULT_TIERS,
     CheckOutcome,
     CheckState,

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from newsroom import Newsroom
-from storage.models import Article, Version
+from palimpsest.newsroom import Newsroom
+from palimpsest.storage.models import Article, Version
 from tests.conftest import SHARED
 
 SEEDS = SHARED / "seeds"

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from crawler.pipelines import StorePipeline, _Work
-from storage.db import make_engine, make_session_factory
-from storage.ingest import CaptureJob, ExtractedVersion, FetchRecord, ingest_capture, ingest_captures
-from storage.models import Article, ArticleURL, Capture, Version
+from palimpsest.crawler.pipelines import StorePipeline, _Work
+from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.storage.ingest import CaptureJob, ExtractedVersion, FetchRecord, ingest_capture, ingest_captures
+from palimpsest.storage.models import Article, ArticleURL, Capture, Version
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -180,9 +180,9 @@ def test_batches_never_exceed_their_size(sessions, database_url, size):
 def test_an_articles_links_become_candidates_in_the_transaction_that_stores_it(sessions, database_url):
     """If the crawl dies right after a capture is stored, its links are not forgotten: they are
     candidates already, and the next pass fetches them."""
-    from storage import repository as repo
-    from storage.models import Story, StoryCandidate
-    from storage.stories import FoundURL
+    from palimpsest.storage import repository as repo
+    from palimpsest.storage.models import Story, StoryCandidate
+    from palimpsest.storage.stories import FoundURL
 
     with sessions() as session, session.begin():
         story_id = repo.get_or_create_story(session, "harbor", "Harbor", NOW).id

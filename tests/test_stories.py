@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from newsroom.content import COURIER_PATH, EXPLAINER_PATH, GAZETTE_PATH, LEDGER_PATH, WIRE_PATH
-from storage.models import Article, ArticleURL, Capture, StoryArticle, StoryCandidate, Version
+from palimpsest.newsroom.content import COURIER_PATH, EXPLAINER_PATH, GAZETTE_PATH, LEDGER_PATH, WIRE_PATH
+from palimpsest.storage.models import Article, ArticleURL, Capture, StoryArticle, StoryCandidate, Version
 from tests.conftest import LOCAL_CRAWL, LOOPBACK_ONLY
 
 TERMS = ["--match", "water utility", "--match", "Tidewater"]
@@ -36,7 +36,7 @@ def run_once(cli, *extra):
 
 
 def members(sessions, slug="water"):
-    from storage.models import Story
+    from palimpsest.storage.models import Story
 
     with sessions() as session:
         story = session.scalars(select(Story).where(Story.slug == slug)).one()
@@ -192,7 +192,7 @@ def _start_run(cli, *extra):
         PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "run", "--max-sleep", "1", *extra],
+        [sys.executable, "-m", "palimpsest", "run", "--max-sleep", "1", *extra],
         cwd=cli.cwd,
         env=env,
         stdout=subprocess.PIPE,

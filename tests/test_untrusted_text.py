@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from newsroom.faults import XSS_BYLINE, XSS_HEADLINE
+from palimpsest.newsroom.faults import XSS_BYLINE, XSS_HEADLINE
 
 
 def test_payloads_are_stored_as_text_and_rendered_inert(newsroom, cli):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract.urls import (
+from palimpsest.crawler.extract.urls import (
     BadURLError,
     canonical_url,
     cross_outlet_canonical,

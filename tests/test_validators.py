@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from newsroom.content import LEDGER_PATH
-from storage.models import Capture, Outlet, Version
+from palimpsest.newsroom.content import LEDGER_PATH
+from palimpsest.storage.models import Capture, Outlet, Version
 
 
 def test_lying_validators_are_caught_by_the_unconditional_verification(newsroom, cli, sessions):

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from newsroom.content import COURIER_PATH, LEDGER_PATH
-from storage.models import Capture, Version
+from palimpsest.newsroom.content import COURIER_PATH, LEDGER_PATH
+from palimpsest.storage.models import Capture, Version
 
 
 def _records(archive_dir: Path) -> list[tuple[str, str | None]]:
@@ -52,7 +52,7 @@ def test_capture_offsets_read_back_the_exact_archived_bytes(newsroom, cli, sessi
     assert capture.warc_file.endswith(".warc.gz") and capture.warc_length > 0
 
     raw = subprocess.run(
-        [sys.executable, "-m", "crawler", "capture", str(capture.id), "--raw"],
+        [sys.executable, "-m", "palimpsest", "capture", str(capture.id), "--raw"],
         capture_output=True,
         env={"PALIMPSEST_DATABASE_URL": cli.database_url, "PALIMPSEST_ARCHIVE_DIR": str(cli.archive_dir), "PATH": ""},
         cwd=cli.cwd,

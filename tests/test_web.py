@@ -23,13 +23,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from palimpsest.web import EXTENSION, SECURITY_HEADERS, create_app, db_session
+from palimpsest.storage import stories
+from palimpsest.storage.db import make_engine
+from palimpsest.storage.ingest import ExtractedVersion, FetchRecord, StoryLink, ingest_capture
+from palimpsest.storage.models import Article
+from palimpsest.storage.versioning import VersionContent
+from palimpsest.web import SECURITY_HEADERS, create_app
 from palimpsest.web.server import is_loopback
-from storage import stories
-from storage.db import make_engine
-from storage.ingest import ExtractedVersion, FetchRecord, StoryLink, ingest_capture
-from storage.models import Article
-from storage.versioning import VersionContent
+from palimpsest.web.state import EXTENSION, db_session
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -487,7 +488,7 @@ def test_the_app_cannot_write(app, archive):
 
 
 def test_read_only_sqlite_never_creates_a_database(tmp_path):
-    from storage.db import DatabaseURLError
+    from palimpsest.storage.db import DatabaseURLError
 
     missing = tmp_path / "nowhere" / "archive.db"
     with pytest.raises(DatabaseURLError, match="no database file"):
@@ -539,7 +540,7 @@ LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def start_server(db: str, cwd: Path, *, wait: float = 15) -> tuple[subprocess.Popen, str]:
     """``palimpsest serve --port 0`` in a subprocess on ``db``; its base URL once /healthz answers."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "--db", db, "serve", "--port", "0"],
+        [sys.executable, "-m", "palimpsest", "--db", db, "serve", "--port", "0"],
         cwd=cwd,
         env=dict(os.environ, PYTHONWARNINGS="ignore"),
         stdout=subprocess.PIPE,

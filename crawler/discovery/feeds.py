@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from crawler.discovery import Candidate
-from crawler.extract.dates import parse_date
-from crawler.extract.urls import is_http_url, join_url
+from palimpsest.crawler.discovery import Candidate
+from palimpsest.crawler.extract.dates import parse_date
+from palimpsest.crawler.extract.urls import is_http_url, join_url
 
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 MAX_ENTRIES = 500

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crawler.extract.urls import BadURLError, normalise_url
-from crawler.plans import plans_for
-from storage import stories
-from storage.models import Article, Story
-from storage.schedule import SchedulePolicy
-from storage.stories import FoundURL
+from palimpsest.crawler.extract.urls import BadURLError, normalise_url
+from palimpsest.crawler.plans import plans_for
+from palimpsest.storage import stories
+from palimpsest.storage.models import Article, Story
+from palimpsest.storage.schedule import SchedulePolicy
+from palimpsest.storage.stories import FoundURL
 
 
 @dataclass(frozen=True)

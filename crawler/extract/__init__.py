@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from crawler.discovery.links import in_text_links
-from crawler.extract.cleanup import classify_markup, clean_dom, clean_paragraphs, heading_texts
-from crawler.extract.dates import parse_date
-from crawler.extract.decode import NotHTMLError, decode_html, parse_html
-from crawler.extract.metadata import DateValue, format_byline, read_metadata
-from crawler.extract.paywall import PaywallVerdict, decide, read_signals
-from crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
+from palimpsest.crawler.extract.cleanup import classify_markup, clean_dom, clean_paragraphs, heading_texts
+from palimpsest.crawler.extract.dates import parse_date
+from palimpsest.crawler.extract.decode import NotHTMLError, decode_html, parse_html
+from palimpsest.crawler.extract.links import in_text_links
+from palimpsest.crawler.extract.metadata import DateValue, format_byline, read_metadata
+from palimpsest.crawler.extract.paywall import PaywallVerdict, decide, read_signals
+from palimpsest.crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
 
 # Fewer words than this is a page without an article (a nav menu, an error stub), not a text.
 MIN_ARTICLE_WORDS = 10

@@ -25,8 +25,8 @@ from lxml.cssselect import CSSSelector
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from crawler.extract.dates import parse_date
-from crawler.extract.markers import (
+from palimpsest.crawler.extract.dates import parse_date
+from palimpsest.crawler.extract.markers import (
     BYLINE_LINE,
     CAPTION_CREDIT,
     DATELINE_LINE,
@@ -43,7 +43,7 @@ from crawler.extract.markers import (
     SUBSCRIBE_PROMO,
     VENDOR_TOKEN,
 )
-from storage.diffing import is_correction_note
+from palimpsest.storage.diffing import is_correction_note
 
 _SPACES = re.compile(r"\s+")
 # Prompts are short; a block longer than this is article text whatever words it contains.

@@ -16,8 +16,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from crawler.extract.dates import parse_date
-from crawler.extract.urls import join_url
+from palimpsest.crawler.extract.dates import parse_date
+from palimpsest.crawler.extract.urls import join_url
 
 ARTICLE_TYPES = frozenset(
     {

@@ -17,8 +17,8 @@ from typing import Any
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from crawler.extract.cleanup import classify_markup, select, word_count
-from crawler.extract.markers import (
+from palimpsest.crawler.extract.cleanup import classify_markup, select, word_count
+from palimpsest.crawler.extract.markers import (
     CONTENT_TIER_FREE,
     CONTENT_TIER_GATED,
     PAYWALL_CONTAINER_TOKEN,
@@ -26,7 +26,7 @@ from crawler.extract.markers import (
     VENDOR_SCRIPT_HOST,
     VENDOR_TOKEN,
 )
-from crawler.extract.metadata import PageMetadata
+from palimpsest.crawler.extract.metadata import PageMetadata
 
 ACCESS_LEVELS = ("free", "metered", "registration", "hard", "unknown")
 # Served text below this share of the declared length is a teaser, not the article.

@@ -20,10 +20,10 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.addresses import AddressRefused
-from crawler.claim_check import ClaimLost
-from crawler.extract.dates import retry_after_seconds
-from crawler.items import FetchedPage
+from palimpsest.crawler.addresses import AddressRefused
+from palimpsest.crawler.claim_check import ClaimLost
+from palimpsest.crawler.extract.dates import retry_after_seconds
+from palimpsest.crawler.items import FetchedPage
 
 # Every status reaches the spider (a 404 or a 503 is a capture too), except redirects, which
 # Scrapy's redirect middleware must still follow (handle_httpstatus_all would stop it).

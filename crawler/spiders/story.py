@@ -17,12 +17,12 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.claim_check import ClaimLost
-from crawler.discovery.feeds import NotAFeed, parse_feed
-from crawler.discovery.sitemaps import NotASitemap, parse_sitemap
-from crawler.items import SourcePolled
-from crawler.plans import PassWork
-from crawler.spiders.article import (
+from palimpsest.crawler.claim_check import ClaimLost
+from palimpsest.crawler.discovery.feeds import NotAFeed, parse_feed
+from palimpsest.crawler.discovery.sitemaps import NotASitemap, parse_sitemap
+from palimpsest.crawler.items import SourcePolled
+from palimpsest.crawler.plans import PassWork
+from palimpsest.crawler.spiders.article import (
     HANDLED_STATUSES,
     ArticleSpider,
     describe_failure,
@@ -51,7 +51,7 @@ class StorySpider(ArticleSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         if self.work is None:  # `scrapy crawl story [-a story=SLUG]`: compute the pass here
-            from crawler.plans import load_pass_work
+            from palimpsest.crawler.plans import load_pass_work
 
             self.work = load_pass_work(self.settings, story_slug=self.story)
         requests = self.work_requests(self.work)

@@ -8,15 +8,16 @@ read-only (``storage.db.make_engine(read_only=True)``) and never migrated from h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, Response, g
 from jinja2 import StrictUndefined
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from storage.db import make_engine, make_session_factory
+from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.web.state import EXTENSION, WebState
+from palimpsest.web.views import web, when
 
 SECURITY_HEADERS = {
     # No script of any origin, inline or not: archived text can never run.
@@ -28,17 +29,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-EXTENSION = "palimpsest"
 
 __all__ = ["SECURITY_HEADERS", "WebState", "create_app"]
-
-
-@dataclass(frozen=True)
-class WebState:
-    """What the app keeps in ``app.extensions["palimpsest"]``: dispose ``engine`` when done."""
-
-    engine: Engine
-    sessions: sessionmaker[Session]
 
 
 def create_app(database_url: str) -> Flask:
@@ -47,8 +39,6 @@ def create_app(database_url: str) -> Flask:
 
 
 def _build_app(engine: Engine) -> Flask:
-    from palimpsest.web.views import web, when
-
     app = Flask(__name__)
     app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False))
     app.jinja_env.undefined = StrictUndefined
@@ -68,12 +58,3 @@ def _build_app(engine: Engine) -> Flask:
             session.close()
 
     return app
-
-
-def db_session() -> Session:
-    """This request's session: one read-only transaction, closed when the request ends."""
-    from flask import current_app
-
-    if "db_session" not in g:
-        g.db_session = current_app.extensions[EXTENSION].sessions()
-    return g.db_session

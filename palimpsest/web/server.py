@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from storage.db import DatabaseURLError, make_engine, redact, resolve_database_url
+from palimpsest.storage.db import DatabaseURLError, make_engine, redact, resolve_database_url
 
 THREADS = 8
 
@@ -28,7 +28,7 @@ def is_loopback(host: str) -> bool:
 
 def check_archive(url: str, user_error: Callable[..., Exception]) -> None:
     """The database exists, opens read-only and is at the schema head (it is never migrated here)."""
-    from storage import migrate
+    from palimpsest.storage import migrate
 
     try:
         engine = make_engine(url, read_only=True)

@@ -13,14 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from crawler.output import diff_payload
-from palimpsest.web import db_session
+from palimpsest.storage import browse
+from palimpsest.storage import repository as repo
+from palimpsest.storage.diff_render import render_html_inline, render_html_table
+from palimpsest.storage.history import VersionNotFound, diff_payload
+from palimpsest.storage.models import Article, Outlet, Story
 from palimpsest.web.feeds import TAG_PREFIX, FeedEntry, build_feed
-from storage import browse
-from storage import repository as repo
-from storage.diff_render import render_html_inline, render_html_table
-from storage.history import VersionNotFound
-from storage.models import Article, Outlet, Story
+from palimpsest.web.state import db_session
 
 web = Blueprint("web", __name__)
 

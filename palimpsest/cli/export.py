@@ -8,6 +8,7 @@ half a batch; a FILE that is not a regular file (/dev/null, a pipe) is written i
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import sys
@@ -19,12 +20,13 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage.export import WRITERS, CursorError, StoryNotFound, decode_cursor, snapshot_session, start_export
+from palimpsest.cli.common import UserError, open_archive
+from palimpsest.storage.export import WRITERS, CursorError, StoryNotFound, decode_cursor, snapshot_session, start_export
 
 Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
 
 
-def cursor_argument(value: str | None, user_error: type[Exception]) -> str | None:
+def cursor_argument(value: str | None) -> str | None:
     """``--since`` as given, or read from a file when it is ``@PATH`` (e.g. ``FILE.cursor``)."""
     if value is None or not value.startswith("@"):
         return value
@@ -32,9 +34,9 @@ def cursor_argument(value: str | None, user_error: type[Exception]) -> str | Non
     try:
         content = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise user_error(f"--since: cannot read cursor file {path}: {exc.strerror or exc}", 2) from exc
+        raise UserError(f"--since: cannot read cursor file {path}: {exc.strerror or exc}", 2) from exc
     if not content:
-        raise user_error(f"--since: cursor file {path} is empty", 2)
+        raise UserError(f"--since: cursor file {path} is empty", 2)
     return content
 
 
@@ -82,13 +84,12 @@ def run_export(
     story: str | None,
     out: str | None,
     quiet: bool,
-    user_error: type[Exception],
 ) -> int:
-    since = cursor_argument(since, user_error)
+    since = cursor_argument(since)
     try:
         previous = decode_cursor(since) if since is not None else None
     except CursorError as exc:
-        raise user_error(f"--since: {exc}", 2) from exc
+        raise UserError(f"--since: {exc}", 2) from exc
     writer: Writer = WRITERS[fmt]
     target = Path(out) if out else None
     # A regular file (or a new one) gets the atomic rename and FILE.cursor; anything else
@@ -99,9 +100,9 @@ def run_export(
             try:
                 export = start_export(session, previous, story)
             except CursorError as exc:
-                raise user_error(f"--since: {exc}", 2) from exc
+                raise UserError(f"--since: {exc}", 2) from exc
             except StoryNotFound as exc:
-                raise user_error(f"no story {story!r} in this archive") from exc
+                raise UserError(f"no story {story!r} in this archive") from exc
             try:
                 if target is not None and regular:
                     count = _replace_atomically(target, lambda stream: writer(export.rows, stream))
@@ -114,19 +115,19 @@ def run_export(
     except BrokenPipeError as exc:
         # The reader went away (| head): silence the rest, and hand out no cursor.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise user_error("output closed before the export finished; no cursor issued") from exc
+        raise UserError("output closed before the export finished; no cursor issued") from exc
     except OSError as exc:
-        raise user_error(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise user_error(f"database error during export: {reason}") from exc
+        raise UserError(f"database error during export: {reason}") from exc
 
     if target is not None and regular:
         cursor_file = target.with_name(target.name + ".cursor")
         try:
             _replace_atomically(cursor_file, lambda stream: stream.write(export.next_cursor + "\n"))
         except OSError as exc:
-            raise user_error(f"cannot write {cursor_file}: {exc.strerror or exc}") from exc
+            raise UserError(f"cannot write {cursor_file}: {exc.strerror or exc}") from exc
         if not quiet:
             print(f"exported {count} version(s) to {target}; next cursor in {cursor_file}", file=sys.stderr)
     else:
@@ -134,3 +135,28 @@ def run_export(
             print(f"exported {count} version(s){f' to {target}' if target is not None else ''}", file=sys.stderr)
         print(f"next cursor: {export.next_cursor}", file=sys.stderr)
     return 0
+
+
+NAME = "export"
+HELP = "stream versions (JSON Lines or CSV) since a cursor, for analysis jobs"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="JSON Lines (default) or CSV")
+    parser.add_argument(
+        "--since", metavar="CURSOR", help="only versions after this cursor (from the last export; @PATH reads a file)"
+    )
+    parser.add_argument("--story", metavar="SLUG", help="only versions of articles in this story")
+    parser.add_argument(
+        "--out", metavar="FILE", help="write FILE (atomically) and the next cursor to FILE.cursor (default: stdout)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    archive = open_archive(args)
+    try:
+        return run_export(
+            archive.engine, fmt=args.format, since=args.since, story=args.story, out=args.out, quiet=args.quiet
+        )
+    finally:
+        archive.engine.dispose()

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -16,10 +18,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from crawler.extract import Extraction, ExtractionError, extract_article
-from crawler.extract.urls import is_http_url
-from crawler.fetch import FetchError, fetch_once
-from crawler.settings import USER_AGENT
+from palimpsest.cli.common import UserError
+from palimpsest.crawler.extract import Extraction, ExtractionError, extract_article
+from palimpsest.crawler.extract.urls import is_http_url
+from palimpsest.crawler.fetch import FetchError, fetch_once
+from palimpsest.crawler.settings import USER_AGENT
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -83,10 +86,9 @@ def run_extract(
     as_json: bool,
     out_dir: str | None,
     jobs: int,
-    user_error: type[Exception],
 ) -> int:
     if url is not None and len(inputs) > 1:
-        raise user_error("--url names the source of one file; give one input with it")
+        raise UserError("--url names the source of one file; give one input with it")
     out = Path(out_dir) if out_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -118,3 +120,19 @@ def _report(results: Any, as_json: bool, out: Path | None) -> int:
     if out is not None and not as_json:
         print(f"wrote {written} text file{'s' if written != 1 else ''} to {out}", file=sys.stderr)
     return 1 if failures else 0
+
+
+NAME = "extract"
+HELP = "extraction only, no database"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html / .html.gz files, or http(s) URLs")
+    parser.add_argument("--url", help="the URL a file was fetched from (for canonical links and metadata)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
+    parser.add_argument("--out", metavar="DIR", help="write <name>.txt (the article body) per input into DIR")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_extract(args.inputs, url=args.url, as_json=args.json, out_dir=args.out, jobs=args.jobs)

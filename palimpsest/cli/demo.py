@@ -17,18 +17,18 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.cli import UserError, crawl_settings, open_archive
-from crawler.extract.urls import normalise_url
-from crawler.output import format_history
-from crawler.pipelines import schedule_policy
-from crawler.run_command import run_pass
-from crawler.runner import Crawls, run_crawls
-from crawler.story_command import format_story
-from newsroom import Newsroom
-from storage import stories
-from storage.diff_render import render_text
-from storage.history import compare_versions, find_article, history_of
-from storage.stories import SourceSpec
+from palimpsest.cli.common import UserError, crawl_settings, open_archive
+from palimpsest.cli.output import format_history
+from palimpsest.cli.passes import run_pass
+from palimpsest.cli.story import format_story
+from palimpsest.crawler.extract.urls import normalise_url
+from palimpsest.crawler.pipelines import schedule_policy
+from palimpsest.crawler.runner import Crawls, run_crawls
+from palimpsest.newsroom import Newsroom
+from palimpsest.storage import stories
+from palimpsest.storage.diff_render import render_text
+from palimpsest.storage.history import compare_versions, find_article, history_of
+from palimpsest.storage.stories import SourceSpec
 
 # The newsroom is ours and on loopback: no need to wait between requests, and loopback (only)
 # may be reached.
@@ -96,3 +96,15 @@ def run_demo(args: argparse.Namespace) -> int:
     print(render_text(comparison.diff, color=color))
     print(f"\nEverything fetched is in {archive.archive_dir} (WARC); the database is {args.db}.")
     return 0
+
+
+NAME = "demo"
+HELP = "the whole loop against the local newsroom, offline"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", help="keep the demo's database and archive here (default: a temporary directory)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_demo(args)

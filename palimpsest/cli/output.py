@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from storage.diffing import diff_to_json
-from storage.history import ArticleHistory, Comparison
+from palimpsest.storage.history import ArticleHistory
 
 
 def when(value: datetime | None) -> str:
@@ -36,14 +34,3 @@ def format_history(history: ArticleHistory) -> str:
         if version.byline:
             lines.append(f"    by {version.byline}")
     return "\n".join(lines)
-
-
-def diff_payload(comparison: Comparison) -> dict[str, Any]:
-    """The JSON diff (schema palimpsest.diff/1) with which article and versions it compares."""
-    old, new = comparison.old, comparison.new
-    return {
-        "url": comparison.article.canonical_url,
-        "from": {"seq": old.seq, "first_seen_at": old.first_seen_at.isoformat()},
-        "to": {"seq": new.seq, "first_seen_at": new.first_seen_at.isoformat()},
-        **diff_to_json(comparison.diff),
-    }

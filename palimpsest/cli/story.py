@@ -7,27 +7,28 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.extract.urls import BadURLError, normalise_url
-from crawler.output import when
-from storage import stories
-from storage.stories import SourceSpec
+from palimpsest.cli.common import UserError, open_archive
+from palimpsest.cli.output import when
+from palimpsest.crawler.extract.urls import BadURLError, normalise_url
+from palimpsest.storage import stories
+from palimpsest.storage.stories import SourceSpec
 
 
-def _sources(args: argparse.Namespace, user_error: type[Exception]) -> list[SourceSpec]:
+def _sources(args: argparse.Namespace) -> list[SourceSpec]:
     specs = []
     for kind, urls in (("seed", args.seed), ("feed", args.feed), ("sitemap", args.sitemap)):
         for url in urls:
             try:
                 specs.append(SourceSpec(kind, normalise_url(url)))
             except BadURLError as exc:
-                raise user_error(f"--{kind}: {exc}", 2) from exc
+                raise UserError(f"--{kind}: {exc}", 2) from exc
     return specs
 
 
-def add(args: argparse.Namespace, archive: Any, user_error: type[Exception]) -> int:
-    specs = _sources(args, user_error)
+def add(args: argparse.Namespace, archive: Any) -> int:
+    specs = _sources(args)
     if not specs:
-        raise user_error("a story needs at least one --seed, --feed or --sitemap", 2)
+        raise UserError("a story needs at least one --seed, --feed or --sitemap", 2)
     with archive.sessions() as session, session.begin():
         try:
             story = stories.create_story(
@@ -41,7 +42,7 @@ def add(args: argparse.Namespace, archive: Any, user_error: type[Exception]) -> 
                 now=datetime.now(UTC),
             )
         except stories.StoryExists as exc:
-            raise user_error(f"story {args.slug!r} exists already") from exc
+            raise UserError(f"story {args.slug!r} exists already") from exc
         slug = story.slug
     counts = {kind: sum(1 for s in specs if s.kind == kind) for kind in ("seed", "feed", "sitemap")}
     print(
@@ -66,12 +67,12 @@ def list_(args: argparse.Namespace, archive: Any) -> int:
     return 0
 
 
-def show(args: argparse.Namespace, archive: Any, user_error: type[Exception]) -> int:
+def show(args: argparse.Namespace, archive: Any) -> int:
     with archive.readers() as session:
         try:
             view = stories.story_view(session, stories.require_story(session, args.slug))
         except stories.StoryNotFound as exc:
-            raise user_error(f"no story {args.slug!r} (see: palimpsest story list)") from exc
+            raise UserError(f"no story {args.slug!r} (see: palimpsest story list)") from exc
     if args.json:
         print(json.dumps(view, indent=2, ensure_ascii=False))
     else:
@@ -122,3 +123,38 @@ def format_story(view: dict[str, Any]) -> str:
 
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+NAME = "story"
+HELP = "stories: add, list, show"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="story_action", required=True, metavar="ACTION")
+    story_add = actions.add_parser("add", parents=[common], help="a new story and its sources")
+    story_add.add_argument("slug", metavar="SLUG")
+    story_add.add_argument("--title", required=True, metavar="T")
+    story_add.add_argument("--seed", action="append", default=[], metavar="URL", help="an article of the story")
+    story_add.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed to poll")
+    story_add.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a (news) sitemap or index")
+    story_add.add_argument("--match", action="append", default=[], metavar="TERM", help="a word or phrase of the story")
+    story_add.add_argument(
+        "--similarity", type=float, metavar="X", help="vocabulary share with the seeds to join (default 0.15)"
+    )
+    story_add.add_argument(
+        "--poll", type=int, metavar="SECONDS", help="poll feeds/sitemaps this often (default 900/1800)"
+    )
+    story_list = actions.add_parser("list", parents=[common], help="all stories")
+    story_list.add_argument("--json", action="store_true")
+    story_show = actions.add_parser("show", parents=[common], help="a story's coverage, per outlet")
+    story_show.add_argument("slug", metavar="SLUG")
+    story_show.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    archive = open_archive(args)
+    if args.story_action == "add":
+        return add(args, archive)
+    if args.story_action == "list":
+        return list_(args, archive)
+    return show(args, archive)

@@ -11,7 +11,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.urls import BadURLError, join_url, normalise_url
+from palimpsest.crawler.extract.urls import BadURLError, join_url, normalise_url
 
 MAX_LINKS = 50
 MIN_PARAGRAPH_WORDS = 12

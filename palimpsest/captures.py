@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.warc import ArchivedRecord, read_record
-from storage.models import Article, Capture, Version
+from palimpsest.crawler.warc import ArchivedRecord, read_record
+from palimpsest.storage.models import Article, Capture, Version
 
 
 class CaptureNotFound(LookupError):

@@ -1,0 +1,85 @@
+"""The ``palimpsest`` command: a module per subcommand, as Scrapy keeps ``scrapy/commands/``.
+
+Each command module names itself (``NAME``, ``HELP``), declares its arguments
+(``add_arguments``) and runs (``run(args) -> exit code``). Every command that a user can get
+wrong (a bad URL, an unreachable database, an unknown article) ends with a one-line message
+and a non-zero exit, never a traceback: 0 all fine, 1 some pages or inputs failed, 2 a usage
+or setup error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from palimpsest import __version__
+from palimpsest.cli import capture, crawl, db, demo, diff, export, extract, history, newsroom, run, serve, story
+from palimpsest.cli.common import UserError
+
+# In the order `palimpsest --help` lists them.
+COMMANDS: tuple[ModuleType, ...] = (
+    crawl, story, run, history, diff, capture, serve, export, extract, db, demo, newsroom,
+)  # fmt: skip
+
+
+def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before or after the command name.
+
+    On subcommands they default to SUPPRESS, so that ``palimpsest --db X crawl`` keeps X.
+    """
+    default = (lambda value: argparse.SUPPRESS) if for_subcommand else (lambda value: value)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        default=default(None),
+        help="database URL (default: $PALIMPSEST_DATABASE_URL or sqlite:///palimpsest.db)",
+    )
+    common.add_argument(
+        "--archive",
+        metavar="DIR",
+        default=default(None),
+        help="WARC directory (default: $PALIMPSEST_ARCHIVE_DIR or ./archive)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", default=default(False), help="show Scrapy's own log")
+    common.add_argument("-q", "--quiet", action="store_true", default=default(False), help="no per-page progress lines")
+    common.add_argument(
+        "-s",
+        "--setting",
+        action="append",
+        default=default([]),
+        metavar="NAME=VALUE",
+        help="override a Scrapy or PALIMPSEST_ setting",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(for_subcommand=True)
+    parser = argparse.ArgumentParser(
+        prog="palimpsest",
+        description="A paywall-aware news archiver: every revision of every article, and what changed.",
+        parents=[_common_options(for_subcommand=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"palimpsest {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = commands.add_parser(command.NAME, parents=[common], help=command.HELP)
+        command.add_arguments(sub, common)
+        sub.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"palimpsest: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("palimpsest: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,21 @@
+"""``palimpsest serve [--host H] [--port P]``: the read-only web view."""
+
+from __future__ import annotations
+
+import argparse
+
+from palimpsest.cli.common import UserError
+
+NAME = "serve"
+HELP = "the read-only web view of the archive, and its feeds"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (default: 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from palimpsest.web.server import serve
+
+    return serve(args.db, host=args.host, port=args.port, user_error=UserError)
