@@ -175,4 +175,7 @@ def extracted_version(extraction: Extraction) -> ExtractedVersion:
         access=extraction.access,
         complete=extraction.complete,
         evidence=[dict(item) for item in extraction.evidence],
+        links=tuple(dict.fromkeys(url for url in map(_safe_normalise, extraction.links) if url)),
+        page_type=extraction.page_type,
+        page_reason=extraction.page_reason,
     )

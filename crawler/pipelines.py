@@ -318,7 +318,8 @@ class StorePipeline:
             stored = []
             for work, result in zip(works, results, strict=True):
                 discovered = Discovered()
-                for story_id in work.links_for if work.links else ():
+                follow = work.links and result.outcome in ("new_version", "unchanged", "paywalled")
+                for story_id in work.links_for if follow else ():
                     triage_found(session, story_id, work.links, now=work.job.now, policy=self.policy, into=discovered)
                 stored.append((result, discovered))
             return stored

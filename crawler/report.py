@@ -22,6 +22,8 @@ OUTCOME_LABELS = {
     "unchanged": ("unchanged", "unchanged"),
     "not_modified": ("not modified (304)", "not modified (304)"),
     "paywalled": ("paywalled", "paywalled"),
+    "candidate": ("to be judged", "to be judged"),
+    "not_article": ("not an article", "not articles"),
     "gone": ("gone (404/410)", "gone (404/410)"),
     "refused": ("refused", "refused"),
     "error": ("error", "errors"),

@@ -47,6 +47,9 @@ class Article:
     based_on: tuple[str, str] | None = None  # syndicated copy of (outlet key, path)
     link_query: str = ""  # tracking parameters on the links this article makes
     listed: bool = True  # appears in its outlet's feed and sitemaps
+    # Links a story needs to follow to reach it from a feed or a sitemap: 2 for an article only
+    # an article found in a feed links to (found on the pass after that one joins).
+    hops: int = 1
 
     @property
     def current(self) -> Revision:
@@ -84,6 +87,8 @@ LEDGER_PATH = "/2026/11/03/metro/harbor-city-water-utility-sale.html"
 COURIER_PATH = "/news/harbor-city-council-water-utility-vote"
 EXPLAINER_PATH = "/2026/11/04/metro/tidewater-deal-what-it-means-for-your-bill.html"
 GAZETTE_PATH = "/regional/harbor-city-waterworks-deal"
+# Linked only from the Gazette's report (a feed candidate), listed nowhere.
+NUMBERS_PATH = "/regional/harbor-city-water-sale-by-the-numbers"
 WIRE_PATH = "/wire/harbor-city-weighs-selling-water-system"
 
 _LEDGER_V1 = Revision(
@@ -214,6 +219,25 @@ _GAZETTE_REPORT = Revision(
         "the state commission.",
         "Union leaders representing 240 workers in Harbor City said they had been promised two years "
         "without job cuts, a promise that does not appear in the written agreement.",
+        "How the $410 million would be spent is set out in the city's own figures, which Northfield's "
+        "finance director has asked his staff to compare with the town's accounts.",
+    ),
+)
+
+_NUMBERS = Revision(
+    headline="Harbor City's water utility sale, by the numbers",
+    dek="Where the $410 million from Tidewater Utilities would go, line by line.",
+    authors=("Ines Carvalho",),
+    modified=_utc(2026, 11, 5, 12, 0),
+    paragraphs=(
+        "Harbor City would receive $410 million from Tidewater Utilities for its water utility, according "
+        "to figures the city's finance office released with the agreement on Wednesday.",
+        "About $290 million would retire pension debt, $60 million would repay bonds issued for the "
+        "Northgate pumping station, and $35 million would go to a fund for lead service line replacement.",
+        "The remaining $25 million would cover the transaction's legal and advisory fees and a reserve "
+        "for the transition, the finance office said.",
+        "Tidewater has committed to spend $180 million on the system's pipes and treatment plants over "
+        "its first decade, an investment it would recover through water rates after the three-year freeze.",
     ),
 )
 
@@ -354,6 +378,17 @@ def build_articles() -> dict[str, Article]:
         access="free",
         revisions=[_GAZETTE_REPORT],
         amp=True,
+        links=(("gazette", NUMBERS_PATH, "the city's own figures"),),
+    )
+    numbers = Article(
+        outlet="gazette",
+        path=NUMBERS_PATH,
+        section="Regional",
+        published=_utc(2026, 11, 5, 12, 0),
+        access="free",
+        revisions=[_NUMBERS],
+        listed=False,
+        hops=2,
     )
     wire = Article(
         outlet="gazette",
@@ -376,7 +411,7 @@ def build_articles() -> dict[str, Article]:
         )
         for (outlet, path, section), revision in _UNRELATED.items()
     ]
-    return {article.key: article for article in (ledger, courier, explainer, gazette, wire, *unrelated)}
+    return {article.key: article for article in (ledger, courier, explainer, gazette, numbers, wire, *unrelated)}
 
 
 STORY_SLUG = "harbor-city-water-sale"

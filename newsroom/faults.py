@@ -29,7 +29,8 @@ _PARAGRAPHS = [
 
 
 def _page(title: str, charset_meta: str | None = '<meta charset="utf-8">', extra: str = "") -> str:
-    head = f"<head>{charset_meta or ''}<title>{title}</title></head>"
+    # Marked up as an article, as any CMS does; the faults are in the transport, not the page.
+    head = f"<head>{charset_meta or ''}<title>{title}</title><meta property='og:type' content='article'></head>"
     body = "".join(f"<p>{p}</p>" for p in _PARAGRAPHS)
     return f"<!DOCTYPE html><html lang='en'>{head}<body><article><h1>{title}</h1>{body}{extra}</article></body></html>"
 
@@ -231,7 +232,8 @@ def _no_charset(h: Any, head: bool) -> None:
 @fault("malformed")
 def _malformed(h: Any, head: bool) -> None:
     broken = (
-        "<html><head><title>Quay parking</title><body><div><article><h1>Quay parking<p>"
+        "<html><head><title>Quay parking fees to double next spring</title><body><div><article>"
+        "<h1>Quay parking fees to double next spring, the harbor board says<p>"
         + "<p><b><i>".join(_PARAGRAPHS)
         + "</div></span></td><<>> <p unclosed='yes"
     )

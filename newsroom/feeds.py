@@ -19,6 +19,10 @@ UrlFor = Callable[[str, str], str]
 FEED_PATHS = {"ledger": "/feeds/metro.rss", "courier": "/feed.atom", "gazette": "/rss.xml"}
 SITEMAP_INDEX_PATH = "/sitemap.xml"
 NEWS_SITEMAP_PATH = "/sitemaps/news.xml"
+# Not in the sitemap index: a sitemap of the Ledger's index pages (front, section, topic,
+# author), for stories that must turn them down.
+SECTIONS_SITEMAP_PATH = "/sitemaps/sections.xml"
+INDEX_PAGE_PATHS = ("/", "/metro/", "/topics/water-utility/", "/by/mara-ellison")
 ARCHIVE_SITEMAP_PATH = "/sitemaps/archive.xml"
 # Redirectors: an old-style short link that answers 301 with the article's address.
 REDIRECTS = {("courier", "/go/water-vote"): "/news/harbor-city-council-water-utility-vote"}
@@ -139,6 +143,15 @@ def archive_sitemap(outlet_key: str, articles: Iterable[Article], url_for: UrlFo
         for a in articles
         if a.in_story and a.path != EXPLAINER_PATH
     )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+{urls}
+</urlset>
+"""
+
+
+def sections_sitemap(outlet_key: str, url_for: UrlFor) -> str:
+    urls = "\n".join(f"  <url><loc>{escape(url_for(outlet_key, path))}</loc></url>" for path in INDEX_PAGE_PATHS)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 {urls}

@@ -262,14 +262,35 @@ def render_amp(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
 """
 
 
-def render_front(outlet: Outlet, articles: Iterable[Article], url_for: UrlFor) -> str:
-    items = "\n".join(
-        f'<li><a href="{escape(url_for(a.outlet, a.path))}">{escape(a.current.headline)}</a></li>' for a in articles
+def render_front(outlet: Outlet, articles: Iterable[Article], url_for: UrlFor, title: str | None = None) -> str:
+    """An index page as news sites make them: the masthead and its menu, then a teaser per
+    article (linked headline, standfirst, date), newest first. The front page, a section
+    ("/metro/"), a topic ("/topics/water-utility/") and an author page all look like this."""
+    teasers = "\n".join(
+        f"""<article class="teaser">
+  <h2 class="teaser__headline"><a href="{escape(url_for(a.outlet, a.path))}">{escape(a.current.headline)}</a></h2>
+  <p class="teaser__dek">{escape(a.current.dek)}</p>
+  <p class="teaser__meta"><time datetime="{a.published.isoformat()}">{a.published.strftime("%b. %-d, %Y")}</time> &middot; {escape(a.section)}</p>
+</article>"""
+        for a in sorted(articles, key=lambda a: a.published, reverse=True)
     )
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(outlet.name)}</title></head>'
-        f"<body><h1>{escape(outlet.name)}</h1><ul>{items}</ul></body></html>"
-    )
+    heading = escape(title or outlet.name)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{heading} | {escape(outlet.name)}</title>
+<meta property="og:type" content="website"><meta property="og:site_name" content="{escape(outlet.name)}"></head>
+<body>
+<header class="masthead"><p class="site-title"><a href="/">{escape(outlet.name)}</a></p>
+<nav><ul class="menu"><li><a href="/metro/">Metro</a></li><li><a href="/news/">News</a></li><li><a href="/regional/">Regional</a></li><li><a href="/topics/water-utility/">Water utility</a></li></ul></nav></header>
+<main>
+<h1>{heading}</h1>
+<section class="teasers">
+{teasers}
+</section>
+</main>
+<footer><p>&copy; {escape(outlet.name)}</p></footer>
+</body>
+</html>
+"""
 
 
 def robots_txt(outlet: Outlet, sitemap_url: str | None = None) -> str:

@@ -37,10 +37,12 @@ from palimpsest.newsroom.feeds import (
     FEED_PATHS,
     NEWS_SITEMAP_PATH,
     REDIRECTS,
+    SECTIONS_SITEMAP_PATH,
     SITEMAP_INDEX_PATH,
     archive_sitemap,
     feed,
     news_sitemap,
+    sections_sitemap,
     sitemap_index,
 )
 from palimpsest.newsroom.generator import generated_article
@@ -114,8 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/amp/") and (amp_of := newsroom.find(outlet.key, path[4:])) is not None and amp_of.amp:
             html = render_amp(amp_of, outlet, newsroom.url)
             return self._send(200, "text/html; charset=utf-8", html.encode("utf-8"), head=head)
-        if path == "/":
-            html = render_front(outlet, newsroom.articles_of(outlet.key)[:50], newsroom.url)
+        if outlet.key == "ledger" and path == SECTIONS_SITEMAP_PATH:
+            body = sections_sitemap(outlet.key, newsroom.url)
+            return self._send(200, "application/xml; charset=utf-8", body.encode("utf-8"), head=head)
+        if (index_page := newsroom.index_page(outlet.key, path)) is not None:
+            title, articles = index_page
+            html = render_front(outlet, articles[:50], newsroom.url, title)
             return self._send(200, "text/html; charset=utf-8", html.encode(), head=head)
         if path.startswith("/seeds/") and path.endswith(".html") and path[7:-5] in newsroom.seeds:
             html = render_seed(newsroom.seeds[path[7:-5]])
@@ -169,7 +175,9 @@ class Newsroom:
         self.seeds: dict[str, str] = load_seeds(seeds_dir) if seeds_dir else {}
         self.port: int | None = None
         self.articles: dict[str, Article] = build_articles()
-        self.story_keys = [key for key, article in self.articles.items() if article.in_story]
+        # The coverage one pass finds; articles further away (hops > 1) take more passes.
+        self.story_keys = [key for key, article in self.articles.items() if article.in_story and article.hops == 1]
+        self.second_hop_keys = [key for key, article in self.articles.items() if article.in_story and article.hops == 2]
         # Generated articles for scale, at /gen/<n>.html (see newsroom.generator).
         self.generated_keys: list[str] = []
         for number in range(generated):
@@ -251,6 +259,10 @@ class Newsroom:
         """The story's coverage: every related article of every outlet (canonical URLs)."""
         return [self.article_url(key) for key in self.story_keys]
 
+    def second_hop_urls(self) -> list[str]:
+        """Coverage linked only from an article a feed lists: it joins a pass after that one."""
+        return [self.article_url(key) for key in self.second_hop_keys]
+
     def unrelated_urls(self) -> list[str]:
         return [self.article_url(k) for k, a in self.articles.items() if a.listed and not a.in_story]
 
@@ -275,6 +287,23 @@ class Newsroom:
     def articles_of(self, outlet_key: str) -> list[Article]:
         with self.lock:
             return [a for a in self.articles.values() if a.outlet == outlet_key]
+
+    def index_page(self, outlet_key: str, path: str) -> tuple[str | None, list[Article]] | None:
+        """(title, articles) of an outlet's index page at ``path``: its front page, a section
+        (/metro/), a topic (/topics/water-utility/) or an author (/by/mara-ellison); None if
+        there is none there."""
+        articles = [a for a in self.articles_of(outlet_key) if a.listed or a.in_story]
+        if path == "/":
+            return None, articles
+        if path == "/topics/water-utility/":
+            return "Water utility", [a for a in articles if a.in_story]
+        if path.startswith("/by/"):
+            named = [a for a in articles if path[4:] in {n.lower().replace(" ", "-") for n in a.current.authors}]
+            return (named[0].current.authors[0], named) if named else None
+        sections = {f"/{a.section.lower()}/": a.section for a in articles}
+        if path in sections:
+            return sections[path], [a for a in articles if f"/{a.section.lower()}/" == path]
+        return None
 
     def find(self, outlet_key: str, path: str) -> Article | None:
         with self.lock:

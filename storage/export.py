@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +34,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine, String, Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
-from palimpsest.storage.models import Article, Outlet, Story, StoryArticle, Version
+from palimpsest.storage.models import Article, CandidateText, Outlet, Story, StoryArticle, StoryCandidate, Version
 
 SCHEMA = "palimpsest.export/1"
 CURSOR_VERSION = "v1"
@@ -65,6 +65,7 @@ FIELDS = (
     "complete",
     "change_kinds",
     "similarity",
+    "turned_down",  # only with --include-rejected: why the stories turned a candidate down
 )
 LIST_SEPARATOR = ";"
 
@@ -317,13 +318,69 @@ def _rows(session: Session, stmt: Any, batch_size: int) -> Generator[dict[str, A
                     "complete": bool(complete),
                     "change_kinds": _kinds(change_kinds),
                     "similarity": similarity,
+                    "turned_down": None,
                 }
     finally:
         result.close()
 
 
+def _rejected_rows(session: Session, story_id: int | None) -> Generator[dict[str, Any], None, None]:
+    """Candidates turned down by every story that judged them, from the text their capture
+    kept: no version, so no version id, sequence number or cursor position."""
+    decided = select(StoryCandidate.article_id).where(StoryCandidate.decision == "rejected")
+    if story_id is not None:
+        decided = decided.where(StoryCandidate.story_id == story_id)
+    rows = session.execute(
+        select(CandidateText, Article, Outlet)
+        .join(Article, Article.id == CandidateText.article_id)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .where(Article.state == "rejected", CandidateText.article_id.in_(decided))
+        .order_by(CandidateText.article_id)
+    )
+    for kept, article, outlet in rows:
+        reasons = session.execute(
+            select(Story.slug, StoryCandidate.reason)
+            .join(Story, Story.id == StoryCandidate.story_id)
+            .where(StoryCandidate.article_id == article.id, StoryCandidate.decision == "rejected")
+            .order_by(Story.slug)
+        ).all()
+        data = kept.extraction
+        yield {
+            "schema": SCHEMA,
+            "version_id": None,
+            "article_id": article.id,
+            "url": article.canonical_url,
+            "outlet_domain": outlet.domain,
+            "outlet_name": outlet.name,
+            "stories": [],
+            "seq": None,
+            "first_seen_at": kept.fetched_at.isoformat(),
+            "last_seen_at": kept.fetched_at.isoformat(),
+            "headline": kept.headline,
+            "dek": data.get("dek"),
+            "byline": data.get("byline"),
+            "published_at": data.get("published_at"),
+            "modified_at": data.get("modified_at"),
+            "language": data.get("language"),
+            "text": kept.text,
+            "captions": data.get("captions"),
+            "content_hash": data.get("content_hash"),
+            "word_count": data.get("word_count"),
+            "access": data.get("access"),
+            "complete": bool(data.get("complete")),
+            "change_kinds": [],
+            "similarity": None,
+            "turned_down": "; ".join(f"{slug}: {reason}" for slug, reason in reasons),
+        }
+
+
 def start_export(
-    session: Session, since: Cursor | str | None = None, story: str | None = None, *, batch_size: int = BATCH_SIZE
+    session: Session,
+    since: Cursor | str | None = None,
+    story: str | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    include_rejected: bool = False,
 ) -> Export:
     """Fix the snapshot and the next cursor now; stream the rows lazily, ordered by version id.
 
@@ -331,6 +388,8 @@ def start_export(
     CursorError for a cursor of the wrong backend or one ahead of this archive, StoryNotFound
     for an unknown story slug. ``story`` filters by membership as of this snapshot; a cursor
     belongs to one filter (an unfiltered cursor reused with a filter, or the reverse, may skip).
+    ``include_rejected``: after the versions, one row per candidate the stories turned down
+    (all of them every time: they have no version, so the cursor does not cover them).
     """
     previous = _as_cursor(since)
     backend = session.get_bind().dialect.name
@@ -372,12 +431,27 @@ def start_export(
             )
         cursor = IdCursor(newest)
         stmt = stmt.where(_V.id > last_id, _V.id <= cursor.last_id)
+    story_id = None
     if story is not None:
         story_id = session.scalar(select(Story.id).where(Story.slug == story))
         if story_id is None:
             raise StoryNotFound(story)
         stmt = stmt.where(_V.article_id.in_(select(StoryArticle.article_id).where(StoryArticle.story_id == story_id)))
-    return Export(encode_cursor(cursor), _rows(session, stmt, batch_size))
+    rows = _rows(session, stmt, batch_size)
+    if include_rejected:
+        rows = _then(rows, lambda: _rejected_rows(session, story_id))
+    return Export(encode_cursor(cursor), rows)
+
+
+def _then(
+    first: Generator[dict[str, Any], None, None], then: Callable[[], Iterator[dict[str, Any]]]
+) -> Generator[dict[str, Any], None, None]:
+    """``first``'s rows, then ``then()``'s; closing it closes ``first`` (its database cursor)."""
+    try:
+        yield from first
+    finally:
+        first.close()
+    yield from then()
 
 
 # --- Writing ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ database's current state, not against what the crawler believed when it sent the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,12 +20,19 @@ from sqlalchemy.orm import Session, defer
 from palimpsest.storage import claims, stories
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diffing import VersionFields, classify_changes
-from palimpsest.storage.models import Article, ArticleURL, Capture, Outlet, Version
+from palimpsest.storage.models import Article, ArticleURL, CandidateText, Capture, Outlet, Version
 from palimpsest.storage.schedule import CheckOutcome, SchedulePolicy
 from palimpsest.storage.versioning import is_shortened_form, normalise_line
 
 GONE_STATUSES = frozenset({404, 410})
-OUTCOMES = ("new_version", "unchanged", "not_modified", "paywalled", "gone", "error", "refused")
+OUTCOMES = (
+    "new_version", "unchanged", "not_modified", "paywalled", "gone", "error", "refused",
+    "candidate",  # fetched for a story that has not judged it yet: its text waits in candidate_texts
+    "rejected",  # a candidate the stories that judged it turned down
+    "not_article",  # an index page (front, section, tag, listing...): never a version
+)  # fmt: skip
+# Articles whose text is only judged, not archived as versions, until a story takes them.
+UNDECIDED_STATES = ("candidate", "rejected", "index")
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,29 @@ class ExtractedVersion:
     access: str = "unknown"
     complete: bool = True
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # Links the article makes in its own paragraphs (absolute, as written).
+    links: tuple[str, ...] = ()
+    # "article", or "index" (a front, section, tag or listing page: never a version), and why.
+    page_type: str = "article"
+    page_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready (dates as ISO 8601), for a candidate's text kept outside versions."""
+        data = asdict(self)
+        for key in ("published_at", "modified_at"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        data["links"] = list(self.links)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExtractedVersion:
+        values = dict(data)
+        for key in ("published_at", "modified_at"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        values["links"] = tuple(values.get("links") or ())
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__ if name in values})
 
 
 @dataclass(frozen=True)
@@ -218,6 +248,7 @@ def _new_version(
         extractor=candidate.extractor,
         change_kinds=list(kinds),
         similarity=similarity,
+        links=list(candidate.links),
     )
     if session.get_bind().dialect.name == "postgresql":
         # The top-level transaction's id (also inside a savepoint), evaluated at flush: export
@@ -278,12 +309,18 @@ def _decide(
     now: datetime,
     known: KnownState,
     created: bool = False,
+    judging: bool = False,
 ) -> tuple[str, Version | None, str | None]:
-    """(outcome, the version this capture saw or created, error text)."""
+    """(outcome, the version this capture saw or created, error text). ``judging``: a story's
+    candidate not yet an article of any story, whose text is judged before it is archived."""
     if fetch.outcome in ("error", "refused"):
         return fetch.outcome, None, fetch.error
     if fetch.http_status in GONE_STATUSES:
         return "gone", None, fetch.error or f"HTTP {fetch.http_status}"
+    if candidate is not None and candidate.page_type != "article":
+        return "not_article", None, candidate.page_reason or "index page"
+    if judging and candidate is not None:
+        return "candidate", None, None
     current = None if created else known.current_version(session, article.id)
     if fetch.outcome == "not_modified" or fetch.http_status == 304:
         outcome, seen = "not_modified", current
@@ -314,6 +351,7 @@ _SCHEDULE_OUTCOMES = {
     "gone": "gone",
     "error": "error",
     "refused": "error",
+    "not_article": "unchanged",  # an article that now shows as an index page: looked at again later
 }
 
 
@@ -408,7 +446,12 @@ def _store(
         outlet = session.get(Outlet, article.outlet_id)
         if outlet is not None:
             outlet.validators_trusted = False
-    outcome, version, error = _decide(session, article, fetch, candidate, now, known, created)
+    judging = story is not None and story.candidate_url is not None and (created or article.state in UNDECIDED_STATES)
+    outcome, version, error = _decide(session, article, fetch, candidate, now, known, created, judging)
+    if outcome == "candidate":
+        article.state = "candidate"
+    elif outcome == "not_article" and (created or article.state in UNDECIDED_STATES):
+        article.state, article.next_check_at = "index", None  # never followed as an article
 
     if outcome not in ("error", "refused"):
         article.last_checked_at = now
@@ -451,10 +494,44 @@ def _store(
         version_id=version.id if version is not None else None,
     )
     session.add(capture)
+    if outcome == "candidate" and candidate is not None:
+        session.flush()  # the capture's id, for the text kept with it
+        keep_candidate_text(session, article, capture, candidate)
     if story is not None:
         story_row = repo.get_or_create_story(session, story.slug, None, now)
+        turned_down = error if outcome == "not_article" else None
         if story.candidate_url:
-            stories.link_candidate(session, story_row.id, story.candidate_url, article)
+            stories.link_candidate(
+                session, story_row.id, story.candidate_url, article, turned_down=turned_down, now=now
+            )
+        elif turned_down:
+            stories.turn_down(
+                session, story_row.id, fetch.canonical_url, article, how=story.how, reason=turned_down, now=now
+            )
         else:
             repo.add_to_story(session, story_row, article, story.how, story.score, now)
     return _Stored(session, article, capture, outcome, version, error)
+
+
+def keep_candidate_text(session: Session, article: Article, capture: Capture, candidate: ExtractedVersion) -> None:
+    """What a candidate's capture said, kept until a story judges it (the latest capture wins)."""
+    kept = session.get(CandidateText, article.id)
+    if kept is None:
+        kept = CandidateText(article_id=article.id)
+        session.add(kept)
+    kept.capture_id, kept.fetched_at = capture.id, capture.fetched_at
+    kept.headline, kept.text = candidate.headline, candidate.text
+    kept.extraction = candidate.to_json()
+
+
+def version_from_candidate_text(session: Session, article: Article, kept: CandidateText, now: datetime) -> Version:
+    """A candidate that joined a story: its kept text becomes its first version, seen when it
+    was fetched, and the capture that fetched it points at it. The kept text goes."""
+    candidate = ExtractedVersion.from_json(kept.extraction)
+    version = _new_version(session, article, repo.current_version(session, article.id), candidate, kept.fetched_at)
+    capture = session.get(Capture, kept.capture_id) if kept.capture_id else None
+    if capture is not None:
+        capture.outcome, capture.version_id = "new_version", version.id
+    article.last_changed_at = kept.fetched_at
+    session.delete(kept)
+    return version

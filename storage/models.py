@@ -136,7 +136,8 @@ class Article(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     first_seen_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
-    # active (re-checked on schedule) | candidate (fetched to judge it, not followed) | retired | gone
+    # active (re-checked on schedule) | candidate (fetched to judge it, not followed) | rejected
+    # (turned down by the stories that judged it) | index (not an article) | retired | gone
     state: Mapped[str] = mapped_column(String(20), default="active")
     # Scheduling: when to look again, and what the last looks found.
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -237,6 +238,8 @@ class Capture(Base):
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     warc_length: Mapped[int | None] = mapped_column(BigInteger)
     # new_version | unchanged | not_modified | paywalled | gone | error | refused
+    # | candidate (fetched for a story, waiting to be judged) | rejected (a story turned it down)
+    # | not_article (an index page: front, section, tag, listing...)
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"), index=True)
@@ -280,6 +283,26 @@ class Version(Base):
     # PostgreSQL only: the inserting top-level transaction's id (xid8), for snapshot export
     # cursors (storage.export); NULL on SQLite and for rows written before revision 0003.
     txid: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Links the article makes in its own paragraphs: a story it joins follows them one hop.
+    links: Mapped[list[str] | None] = mapped_column(JSONType)
+
+
+class CandidateText(Base):
+    """What a story's candidate said when it was fetched, while it is not an article of any
+    story: judged from here, made a version from here when it joins, kept when it is turned
+    down (so another story can judge it without a new fetch, and ``export --include-rejected``
+    can show it). A turned-down candidate never has version rows.
+    """
+
+    __tablename__ = "candidate_texts"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id", ondelete="SET NULL"))
+    fetched_at: Mapped[datetime]
+    headline: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    # The rest of the extraction (storage.ingest.ExtractedVersion), JSON-ready.
+    extraction: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
 __all__ = [
@@ -293,6 +316,7 @@ __all__ = [
     "StoryCandidate",
     "Capture",
     "Version",
+    "CandidateText",
     "UTCDateTime",
     "NAMING_CONVENTION",
 ]

@@ -19,13 +19,24 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
-from palimpsest.storage.matching import StoryMatcher
-from palimpsest.storage.models import Article, Outlet, Story, StoryArticle, StoryCandidate, StorySource, Version
+from palimpsest.storage.models import (
+    Article,
+    CandidateText,
+    Outlet,
+    Story,
+    StoryArticle,
+    StoryCandidate,
+    StorySource,
+    Version,
+)
 from palimpsest.storage.schedule import CheckOutcome, CheckState, SchedulePolicy, apply_hint, next_check
 
 SOURCE_KINDS = ("seed", "feed", "sitemap")
 DEFAULT_POLL_SECONDS = {"seed": 0, "feed": 15 * 60, "sitemap": 30 * 60}
 MAX_CANDIDATE_ATTEMPTS = 3
+# A turned-down candidate's kept text is judged again by another story without a new fetch
+# while it is this fresh.
+CANDIDATE_TEXT_FRESH = timedelta(hours=24)
 
 
 class StoryExists(ValueError):
@@ -212,7 +223,7 @@ def triage(
         article = repo.find_article_by_urls(session, [item.url])
         if article is None and item.url in seeds:
             continue  # fetched as a seed in this pass
-        if article is not None and _is_member(session, story_id, article.id):
+        if article is not None and is_member(session, story_id, article.id):
             if item.modified_at is not None and _apply_hint(session, article, item.modified_at, now, policy):
                 result.recheck.append(article.id)
             continue
@@ -231,12 +242,20 @@ def triage(
                 "attempts": 0,
             },
         )
-        if created and article is None:
+        if created and (article is None or _stale_candidate(session, article, now)):
             result.fetch.append(item)
     return result
 
 
-def _is_member(session: Session, story_id: int, article_id: int) -> bool:
+def _stale_candidate(session: Session, article: Article, now: datetime) -> bool:
+    """An article known only as some story's candidate, whose kept text is too old to judge."""
+    if article.state not in ("candidate", "rejected"):
+        return False
+    fetched_at = session.scalar(select(CandidateText.fetched_at).where(CandidateText.article_id == article.id))
+    return fetched_at is None or now - fetched_at > CANDIDATE_TEXT_FRESH
+
+
+def is_member(session: Session, story_id: int, article_id: int) -> bool:
     return (
         session.scalar(
             select(StoryArticle.article_id).where(
@@ -268,73 +287,40 @@ def _apply_hint(session: Session, article: Article, hint: datetime, now: datetim
     return False
 
 
-def link_candidate(session: Session, story_id: int, url: str, article: Article) -> None:
-    """The fetched candidate ``url`` turned out to be ``article``."""
+def link_candidate(
+    session: Session,
+    story_id: int,
+    url: str,
+    article: Article,
+    *,
+    turned_down: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The fetched candidate ``url`` turned out to be ``article``; ``turned_down``: the reason
+    it cannot join whatever its text says (an index page), decided now."""
     candidate = session.scalar(
         select(StoryCandidate).where(StoryCandidate.story_id == story_id, StoryCandidate.url == url)
     )
     if candidate is not None:
         candidate.article_id = article.id
         candidate.attempts += 1
+        if turned_down and candidate.decision == "pending":
+            candidate.decision, candidate.reason, candidate.decided_at = "rejected", turned_down, now
 
 
-def story_matcher(session: Session, story: Story) -> StoryMatcher:
-    """Terms and seed texts: the rules candidates are judged by."""
-    seed_texts = session.scalars(
-        select(Version.text)
-        .join(StoryArticle, StoryArticle.article_id == Version.article_id)
-        .where(StoryArticle.story_id == story.id, StoryArticle.how == "seed")
-        .order_by(Version.article_id, Version.seq.desc())
-    ).all()
-    return StoryMatcher.build(story.match_terms or [], seed_texts, story.similarity_threshold)
-
-
-@dataclass
-class Evaluation:
-    joined: list[tuple[str, str, float | None]] = field(default_factory=list)  # (url, how, score)
-    rejected: int = 0
-    waiting: int = 0
-
-
-def evaluate_candidates(
-    session: Session, story: Story, *, now: datetime, policy: SchedulePolicy | None = None
-) -> Evaluation:
-    """Judge the story's fetched candidates; joiners become members and are scheduled."""
-    policy = policy or SchedulePolicy()
-    matcher = story_matcher(session, story)
-    evaluation = Evaluation()
-    pending = session.scalars(
-        select(StoryCandidate).where(StoryCandidate.story_id == story.id, StoryCandidate.decision == "pending")
-    ).all()
-    for candidate in pending:
-        article = session.get(Article, candidate.article_id) if candidate.article_id else None
-        article = article or repo.find_article_by_urls(session, [candidate.url])
-        version = repo.current_version(session, article.id) if article is not None else None
-        if version is None:
-            if candidate.attempts >= MAX_CANDIDATE_ATTEMPTS:
-                candidate.decision, candidate.decided_at = "failed", now
-                candidate.reason = f"no article text after {candidate.attempts} attempts"
-            else:
-                evaluation.waiting += 1
-            continue
-        candidate.article_id = article.id
-        if _is_member(session, story.id, article.id):
-            candidate.decision, candidate.decided_at, candidate.reason = "joined", now, "already in the story"
-            continue
-        verdict = matcher.judge(version.headline, version.text, how=candidate.how)
-        candidate.decided_at, candidate.score, candidate.reason = now, verdict.score, verdict.reason
-        if not verdict.joined:
-            candidate.decision = "rejected"
-            evaluation.rejected += 1
-            continue
-        candidate.decision = "joined"
-        how = "similar" if verdict.rule == "similar" else candidate.how
-        repo.add_to_story(session, story, article, how, verdict.score, now)
-        if article.state == "candidate":
-            article.state = "active"
-            schedule(article, CheckOutcome(kind="changed"), now, policy)
-        evaluation.joined.append((article.canonical_url, how, verdict.score))
-    return evaluation
+def turn_down(
+    session: Session, story_id: int, url: str, article: Article, *, how: str, reason: str, now: datetime
+) -> None:
+    """A page the story named itself (a seed) that cannot be one of its articles: listed with
+    the candidates it turned down, with the reason."""
+    repo.insert_ignoring_conflicts(
+        session,
+        StoryCandidate,
+        {
+            "story_id": story_id, "url": url, "how": how, "article_id": article.id, "discovered_at": now,
+            "decided_at": now, "decision": "rejected", "reason": reason, "attempts": 1,
+        },
+    )  # fmt: skip
 
 
 # --- scheduling ---------------------------------------------------------------------------------
@@ -432,11 +418,7 @@ def story_view(session: Session, story: Story) -> dict[str, Any]:
         .where(StoryCandidate.story_id == story.id)
         .group_by(StoryCandidate.decision)
     ).all()
-    rejected = session.scalars(
-        select(StoryCandidate)
-        .where(StoryCandidate.story_id == story.id, StoryCandidate.decision.in_(("rejected", "failed")))
-        .order_by(StoryCandidate.id)
-    ).all()
+    rejected = turned_down(session, story)
     return {
         "slug": story.slug,
         "title": story.title,
@@ -456,5 +438,32 @@ def story_view(session: Session, story: Story) -> dict[str, Any]:
         ],
         "outlets": [{"outlet": outlet, "articles": items} for outlet, items in by_outlet.items()],
         "candidates": dict(candidates),
-        "rejected": [{"url": c.url, "how": c.how, "score": c.score, "reason": c.reason} for c in rejected],
+        "rejected": rejected,
     }
+
+
+def turned_down(session: Session, story: Story) -> list[dict[str, Any]]:
+    """The candidates the story turned down, one entry per article (its AMP page, a short link
+    and the canonical URL are one candidate), with every URL it was found under."""
+    rows = session.execute(
+        select(StoryCandidate, Article.canonical_url)
+        .outerjoin(Article, Article.id == StoryCandidate.article_id)
+        .where(StoryCandidate.story_id == story.id, StoryCandidate.decision.in_(("rejected", "failed")))
+        .order_by(StoryCandidate.id)
+    ).all()
+    entries: dict[Any, dict[str, Any]] = {}
+    for candidate, canonical in rows:
+        key = candidate.article_id or candidate.url
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = {
+                "url": canonical or candidate.url,
+                "how": candidate.how,
+                "score": candidate.score,
+                "reason": candidate.reason,
+                "decision": candidate.decision,
+                "found_as": [],
+            }
+        if candidate.url not in entry["found_as"]:
+            entry["found_as"].append(candidate.url)
+    return list(entries.values())

@@ -16,8 +16,10 @@ from palimpsest.crawler.extract.dates import parse_date
 from palimpsest.crawler.extract.decode import NotHTMLError, decode_html, parse_html
 from palimpsest.crawler.extract.links import in_text_links
 from palimpsest.crawler.extract.metadata import DateValue, format_byline, read_metadata
+from palimpsest.crawler.extract.pagetype import declared_types, judge_page
 from palimpsest.crawler.extract.paywall import PaywallVerdict, decide, read_signals
 from palimpsest.crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
+from palimpsest.crawler.extract.urls import is_http_url
 
 # Fewer words than this is a page without an article (a nav menu, an error stub), not a text.
 MIN_ARTICLE_WORDS = 10
@@ -66,6 +68,11 @@ class Extraction:
     links: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     extractor: str = EXTRACTOR
+    # Article or index page (front, section, tag, listing...), and why (crawler.extract.pagetype).
+    page_type: str = "article"
+    page_kind: str | None = None
+    page_reason: str = "article"
+    page_evidence: tuple[dict[str, str], ...] = ()
 
     @property
     def word_count(self) -> int:
@@ -83,6 +90,7 @@ class Extraction:
         data["removed"] = [{"kind": kind, "text": text} for kind, text in self.removed]
         data["notes"] = list(self.notes)
         data["links"] = list(self.links)
+        data["page_evidence"] = [dict(item) for item in self.page_evidence]
         return data
 
 
@@ -115,6 +123,7 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         raise ExtractionError(str(exc)) from exc
     metadata = read_metadata(tree, url)
     links = tuple(in_text_links(tree, url))
+    declared = declared_types(tree)  # before cleanup removes the scripts
     markup = classify_markup(tree)
     signals = read_signals(tree, metadata, markup.paywall_marked)  # before cleanup changes the tree
     dom = clean_dom(tree, signals.gated_selectors, markup)
@@ -133,6 +142,16 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     removed = tuple(dom.removed) + tuple(cleaned.removed)
     verdict = decide(signals, words, removed)
     published = metadata.published
+    # Last: measuring the page's structure strips its furniture from the tree.
+    page = judge_page(
+        tree,
+        url if is_http_url(url) else (metadata.canonical_url or metadata.og_url or url),
+        declared=declared,
+        headline=metadata.headline,
+        published=published is not None or bool(cleaned.dateline),
+        byline=bool(metadata.byline or cleaned.byline),
+        paragraphs=cleaned.kept,
+    )
     if published is None and cleaned.dateline:
         published = DateValue(raw=cleaned.dateline, utc=parse_date(cleaned.dateline), source="dateline")
     return Extraction(
@@ -156,6 +175,10 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         removed=removed,
         links=links,
         notes=(decoded.note,) if decoded.note else (),
+        page_type=page.page_type,
+        page_kind=page.kind,
+        page_reason=page.reason,
+        page_evidence=page.evidence,
     )
 
 

@@ -84,6 +84,7 @@ def run_export(
     story: str | None,
     out: str | None,
     quiet: bool,
+    include_rejected: bool = False,
 ) -> int:
     since = cursor_argument(since)
     try:
@@ -98,7 +99,7 @@ def run_export(
     try:
         with snapshot_session(engine) as session:
             try:
-                export = start_export(session, previous, story)
+                export = start_export(session, previous, story, include_rejected=include_rejected)
             except CursorError as exc:
                 raise UserError(f"--since: {exc}", 2) from exc
             except StoryNotFound as exc:
@@ -148,6 +149,11 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     )
     parser.add_argument("--story", metavar="SLUG", help="only versions of articles in this story")
     parser.add_argument(
+        "--include-rejected",
+        action="store_true",
+        help="also one row per candidate the stories turned down (no version; not covered by the cursor)",
+    )
+    parser.add_argument(
         "--out", metavar="FILE", help="write FILE (atomically) and the next cursor to FILE.cursor (default: stdout)"
     )
 
@@ -156,7 +162,13 @@ def run(args: argparse.Namespace) -> int:
     archive = open_archive(args)
     try:
         return run_export(
-            archive.engine, fmt=args.format, since=args.since, story=args.story, out=args.out, quiet=args.quiet
+            archive.engine,
+            fmt=args.format,
+            since=args.since,
+            story=args.story,
+            out=args.out,
+            quiet=args.quiet,
+            include_rejected=args.include_rejected,
         )
     finally:
         archive.engine.dispose()

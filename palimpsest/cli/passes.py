@@ -17,7 +17,7 @@ from palimpsest.cli.common import print_summary as default_summary
 from palimpsest.crawler.plans import pass_work
 from palimpsest.crawler.runner import Crawls
 from palimpsest.crawler.spiders.story import StorySpider
-from palimpsest.storage import claims, stories
+from palimpsest.storage import claims, judging
 from palimpsest.storage.models import Story, StoryCandidate
 
 
@@ -102,10 +102,12 @@ def _judge_candidates(archive: Any, story_id: int | None, policy: Any) -> None:
             if not claims.try_lock_story(session, sid):
                 continue
             story = session.get(Story, sid)
-            evaluation = stories.evaluate_candidates(session, story, now=now, policy=policy)
+            evaluation = judging.evaluate_candidates(session, story, now=now, policy=policy)
             for url, how, score in evaluation.joined:
                 score_text = f" {score:.2f}" if score is not None else ""
                 print(f"  joined {story.slug}: {url} ({how}{score_text})", flush=True)
+            if evaluation.linked:
+                print(f"  {evaluation.linked} new candidate(s) of {story.slug} from the links of those who joined")
             if evaluation.rejected:
                 print(
                     f"  {evaluation.rejected} candidate(s) of {story.slug} did not match"
