@@ -54,10 +54,12 @@ class _Interrupt:
 
     def __init__(self, runner: AsyncCrawlerRunner, reactor: Any) -> None:
         self.runner, self.reactor, self.count = runner, reactor, 0
+        self.signum: int | None = None  # the first stop signal received
         self.stopped = asyncio.Event()
 
     def __call__(self, signum: int, _frame: Any) -> None:
         self.count += 1
+        self.signum = self.signum or signum
         if self.count == 1:
             print("\nStopping: finishing pages in flight (again to stop at once)...", file=sys.stderr, flush=True)
             self.reactor.callFromThread(self._stop_gracefully)
@@ -79,6 +81,12 @@ class Crawls:
     @property
     def stopping(self) -> bool:
         return self._interrupt.count > 0
+
+    @property
+    def stop_signal(self) -> int | None:
+        """The signal that asked to stop (SIGINT for Ctrl-C, SIGTERM), if any: a command cut
+        short exits with 128 + its number, so that cron and scripts can tell."""
+        return self._interrupt.signum
 
     async def sleep(self, seconds: float) -> bool:
         """False when woken by a stop request."""

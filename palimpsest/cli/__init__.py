@@ -10,13 +10,17 @@ or setup error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest import __version__
 from palimpsest.cli import capture, crawl, db, demo, diff, export, extract, history, newsroom, run, serve, story
-from palimpsest.cli.common import UserError
+from palimpsest.cli.common import UserError, database_reason, silence_stdout
 
 # In the order `palimpsest --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
@@ -76,10 +80,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        args.settings = checked_settings(args.setting)
         return args.handler(args)
     except UserError as exc:
-        print(f"palimpsest: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        # The reader went away (`| head`): say so once; nothing more can be written.
+        silence_stdout()
+        return fail("output closed before everything was written", 1)
     except KeyboardInterrupt:
-        print("palimpsest: interrupted", file=sys.stderr)
-        return 130
+        return fail("interrupted", 130)
+    except SQLAlchemyError as exc:
+        return fail(f"database error: {database_reason(exc)}", 1)
+
+
+def fail(message: str, exit_code: int) -> int:
+    print(f"palimpsest: {message}", file=sys.stderr, flush=True)
+    return exit_code
+
+
+def checked_settings(pairs: Sequence[str]) -> dict[str, Any]:
+    """The environment's and ``-s`` settings, parsed and checked before anything runs."""
+    from palimpsest.crawler.configuration import SettingError, command_line_settings
+
+    try:
+        return command_line_settings(pairs, os.environ)
+    except SettingError as exc:
+        raise UserError(f"bad setting: {exc}", 2) from exc

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -27,51 +28,69 @@ class OpenArchive:
 
     url: str
     engine: Engine
-    sessions: sessionmaker[Session]
+    writers: sessionmaker[Session] | None  # None when opened for reading
     readers: sessionmaker[Session]
     archive_dir: str
 
+    def sessions(self) -> Session:
+        """A session that may write (the archive was opened for writing)."""
+        if self.writers is None:
+            raise RuntimeError("this archive was opened for reading")
+        return self.writers()
 
-def open_archive(args: argparse.Namespace, *, migrate: bool = True) -> OpenArchive:
-    """The database (created and migrated on first use) and the archive directory."""
+
+def open_archive(
+    args: argparse.Namespace, *, write: bool = False, create: bool = False, any_revision: bool = False
+) -> OpenArchive:
+    """The archive named by ``--db`` (or the environment) and the WARC folder.
+
+    Reading commands open an existing archive read-only (also on read-only media); writing
+    commands migrate it; ``create`` lets a writing command make a new archive, and says so.
+    A typo'd ``--db`` is one line, never a new empty archive."""
     from palimpsest.storage.db import (
         DatabaseURLError,
-        make_engine,
         make_session_factory,
         redact,
         resolve_database_url,
     )
-    from palimpsest.storage.migrate import ensure_schema
+    from palimpsest.storage.opening import ArchiveUnavailable, open_for_reading, open_for_writing
 
     url = resolve_database_url(args.db)
     try:
-        engine = make_engine(url)
-        if migrate:
-            ensure_schema(engine)
+        if write or create:
+            opened = open_for_writing(url, create=create)
+            engine = opened.engine
+            if opened.created:
+                print(f"palimpsest: created a new archive at {redact(url)}", file=sys.stderr, flush=True)
         else:
-            with engine.connect():
-                pass
+            engine = open_for_reading(url, any_revision=any_revision)
     except DatabaseURLError as exc:
+        raise UserError(f"cannot open database {redact(url)}: {exc}", 2) from exc
+    except ArchiveUnavailable as exc:
         raise UserError(str(exc), 2) from exc
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise UserError(f"cannot open database {redact(url)}: {reason}") from exc
+    except DatabaseError as exc:
+        raise UserError(f"cannot open database {redact(url)}: {database_reason(exc)}") from exc
     except ModuleNotFoundError as exc:
         raise UserError(f"missing database driver ({exc.name}): pip install 'palimpsest[postgres]'") from exc
     archive_dir = args.archive or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
-    return OpenArchive(
-        url, engine, make_session_factory(engine), make_session_factory(engine, writes=False), archive_dir
-    )
+    writes = make_session_factory(engine) if write or create else None
+    return OpenArchive(url, engine, writes, make_session_factory(engine, writes=False), archive_dir)
 
 
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    settings = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UserError(f"-s expects NAME=VALUE, got {pair!r}", 2)
-        settings[name.strip()] = value
-    return settings
+def database_reason(exc: BaseException) -> str:
+    from palimpsest.storage.opening import database_reason as reason
+
+    return reason(exc)
+
+
+def silence_stdout() -> None:
+    """After the reader of our output went away: send the rest nowhere, so that Python's own
+    flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def crawl_settings(args: argparse.Namespace, archive: OpenArchive, extra: dict[str, Any] | None = None) -> Any:
@@ -83,8 +102,32 @@ def crawl_settings(args: argparse.Namespace, archive: OpenArchive, extra: dict[s
         "PALIMPSEST_PROGRESS": not args.quiet,
     }
     overrides.update(extra or {})
-    overrides.update(parse_settings(args.setting))
+    overrides.update(args.settings)  # checked at start (cli.main)
     return build_settings(overrides)
+
+
+def failed_fetches(stats: Any) -> tuple[int, int]:
+    """(fetches that failed or were refused, fetches tried) in one crawl: pages and sources."""
+    pages = sum(stats.counts.values())
+    failed_pages = stats.counts.get("error", 0) + stats.counts.get("refused", 0)
+    sources = stats.extra.get("sources_polled", 0)
+    failed_sources = sum(1 for outcome, _url, _error in stats.problems if outcome == "source error")
+    return failed_pages + failed_sources, pages + sources
+
+
+def crawl_exit_code(passes: Sequence[Any], stop_signal: int | None, *, any_page: bool = True) -> int:
+    """0 all fine; 1 a page failed (``any_page``) or, for the scheduler, a pass in which every
+    fetch failed or was refused (a setting, the network or a server is wrong), or the crawl
+    stopped on a database error; 128 + the signal number when a signal cut it short."""
+    if stop_signal:
+        return 128 + stop_signal
+    for stats in passes:
+        if stats.internal_errors or stats.database_error:
+            return 1
+        failed, tried = failed_fetches(stats)
+        if failed and (any_page or failed == tried):
+            return 1
+    return 0
 
 
 def checked_urls(urls: Sequence[str]) -> list[str]:

@@ -45,7 +45,7 @@ def run_demo(args: argparse.Namespace) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     args.db = args.db or f"sqlite:///{directory / 'palimpsest.db'}"
     args.archive = args.archive or str(directory / "archive")
-    archive = open_archive(args)
+    archive = open_archive(args, create=True)
     settings = crawl_settings(args, archive, LOCAL_SETTINGS)
     print(f"palimpsest demo: database and archive in {directory}")
 

@@ -91,12 +91,44 @@ def run_extract(
         raise UserError("--url names the source of one file; give one input with it")
     out = Path(out_dir) if out_dir else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        refuse_name_collisions(inputs)
+        prepare_out_dir(out)
     if jobs > 1 and len(inputs) > 1:
         with ProcessPoolExecutor(min(jobs, len(inputs))) as pool:
             results: Any = pool.map(extract_one, inputs, [url] * len(inputs), chunksize=4)
             return _report(results, as_json, out)
     return _report((extract_one(source, url) for source in inputs), as_json, out)
+
+
+def refuse_name_collisions(inputs: Sequence[str]) -> None:
+    """Two inputs that would write the same ``<name>.txt``: one would overwrite the other."""
+    seen: dict[str, str] = {}
+    for source in inputs:
+        name = f"{output_name(source)}.txt"
+        if name in seen and seen[name] != source:
+            raise UserError(
+                f"--out: {seen[name]} and {source} would both write {name}; extract them into separate folders", 2
+            )
+        seen[name] = source
+
+
+def prepare_out_dir(out: Path) -> None:
+    """``--out`` exists as a writable folder (made if new), or one line says why not."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise UserError(f"--out: {out} is a file, not a folder", 2) from exc
+    except OSError as exc:
+        raise UserError(f"--out: cannot create {out}: {exc.strerror or exc}", 2) from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"--out: cannot write into {out}: permission denied", 2)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"--out: cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _report(results: Any, as_json: bool, out: Path | None) -> int:
@@ -109,7 +141,7 @@ def _report(results: Any, as_json: bool, out: Path | None) -> int:
                 print(json.dumps({"source": source, "error": error}, ensure_ascii=False))
             continue
         if out is not None:
-            (out / f"{output_name(source)}.txt").write_text(extraction.text + "\n", encoding="utf-8")
+            _write_text(out / f"{output_name(source)}.txt", extraction.text + "\n")
             written += 1
         if as_json:
             print(json.dumps({"source": source, **extraction.as_dict()}, ensure_ascii=False), flush=True)

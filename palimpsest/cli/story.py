@@ -103,7 +103,7 @@ def format_story(view: dict[str, Any]) -> str:
             if item["complete"] is False:
                 access += ", incomplete"
             score = f" {item['score']:.2f}" if item["score"] is not None else ""
-            lines.append(f"  {item['headline'] or '(not fetched yet)'}")
+            lines.append(f"  {item['headline'] or _no_text_yet(item)}")
             lines.append(
                 f"    {item['url']}\n    joined by {item['how']}{score} · {item['versions']} version(s)"
                 f" · last change {when(_parse(item['last_change']))} · access: {access}"
@@ -119,6 +119,16 @@ def format_story(view: dict[str, Any]) -> str:
         for item in view["rejected"][:10]:
             lines.append(f"  not in the story: {item['url']} ({item['how']}: {item['reason']})")
     return "\n".join(lines)
+
+
+def _no_text_yet(item: dict[str, Any]) -> str:
+    """What a member without a version shows instead of a headline: why, and when it is tried again."""
+    if item["last_outcome"] is None:
+        return "(not fetched yet)"
+    outcome, error = item["last_outcome"], item["last_error"] or ""
+    reason = error if error.startswith(outcome) else f"{outcome}: {error}".rstrip(": ")
+    retry = f"; next try {when(_parse(item['next_check_at']))}" if item["next_check_at"] else ""
+    return f"(no text yet: {reason}{retry})"
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -152,9 +162,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    archive = open_archive(args)
     if args.story_action == "add":
-        return add(args, archive)
+        return add(args, open_archive(args, create=True))
+    archive = open_archive(args)
     if args.story_action == "list":
         return list_(args, archive)
     return show(args, archive)
