@@ -297,7 +297,7 @@ def compare(session: Session, article: Article, from_seq: int | None = None, to_
     from_seq = from_seq if from_seq is not None else to_seq - 1
     old = repo.version_by_seq(session, article.id, from_seq)
     new = repo.version_by_seq(session, article.id, to_seq)
-    for seq, version in ((from_seq, old), (to_seq, new)):
+    for seq, version in ((to_seq, new), (from_seq, old)):  # the one asked for first
         if version is None:
             raise VersionNotFound(f"no version {seq} (versions 1..{latest})")
     assert old is not None and new is not None

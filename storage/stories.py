@@ -9,13 +9,15 @@ score) or are rejected with the reason kept.
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
@@ -41,6 +43,43 @@ SEED_RETRY_SECONDS = 300
 
 class StoryExists(ValueError):
     pass
+
+
+class InvalidStory(ValueError):
+    """A story value a user gave cannot be used; the message says what is expected."""
+
+
+# A slug names the story in URLs (/stories/SLUG) and commands: letters, digits, - _ and .
+SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_TITLE_LENGTH = 500
+MAX_TERM_LENGTH = 200
+MIN_POLL_SECONDS = 60
+MAX_POLL_SECONDS = 366 * 86_400
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise InvalidStory(
+            f"slug {slug!r}: use letters, digits, '-', '_' and '.', starting with a letter or digit"
+            " (at most 100 characters), e.g. water-sale"
+        )
+    return slug
+
+
+def check_story_values(
+    slug: str, title: str, terms: Sequence[str], threshold: float | None, poll_seconds: int | None
+) -> None:
+    """What ``story add`` is given, checked before anything is stored."""
+    check_slug(slug)
+    if not title.strip() or len(title) > MAX_TITLE_LENGTH:
+        raise InvalidStory(f"title: give 1 to {MAX_TITLE_LENGTH} characters")
+    for term in terms:
+        if not term.strip() or len(term) > MAX_TERM_LENGTH:
+            raise InvalidStory(f"match term {term!r}: give 1 to {MAX_TERM_LENGTH} characters")
+    if threshold is not None and not (math.isfinite(threshold) and 0 <= threshold <= 1):
+        raise InvalidStory(f"similarity {threshold}: expected a share from 0 to 1, e.g. 0.15")
+    if poll_seconds is not None and not MIN_POLL_SECONDS <= poll_seconds <= MAX_POLL_SECONDS:
+        raise InvalidStory(f"poll {poll_seconds}: expected {MIN_POLL_SECONDS} to {MAX_POLL_SECONDS} seconds")
 
 
 class StoryNotFound(LookupError):
@@ -83,6 +122,33 @@ def create_story(
         )
     session.flush()
     return story
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What ``remove_story`` deleted with the story (articles and their versions stay)."""
+
+    members: int
+    candidates: int
+    sources: int
+
+
+def remove_story(session: Session, story: Story) -> Removed:
+    """Delete the story, its sources, candidates and memberships. The articles stay in the
+    archive with every version and capture (and on their re-check schedule)."""
+    removed = Removed(
+        members=_delete(session, StoryArticle, StoryArticle.story_id == story.id),
+        candidates=_delete(session, StoryCandidate, StoryCandidate.story_id == story.id),
+        sources=_delete(session, StorySource, StorySource.story_id == story.id),
+    )
+    session.execute(delete(Story).where(Story.id == story.id))
+    return removed
+
+
+def _delete(session: Session, model: type, condition: Any) -> int:
+    count = session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+    session.execute(delete(model).where(condition).execution_options(synchronize_session=False))
+    return count
 
 
 def require_story(session: Session, slug: str) -> Story:

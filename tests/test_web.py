@@ -520,11 +520,11 @@ def one_line_error(result, fragment: str) -> None:
 
 def test_serve_refuses_a_missing_or_foreign_database(cli, tmp_path):
     missing = tmp_path / "missing.db"
-    one_line_error(cli("--db", f"sqlite:///{missing}", "serve", "--port", "0"), "no database file")
+    one_line_error(cli("--db", f"sqlite:///{missing}", "serve", "--port", "0"), "no archive at")
     assert not missing.exists()
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
-    one_line_error(cli("--db", f"sqlite:///{empty}", "serve", "--port", "0"), "not a palimpsest archive")
+    one_line_error(cli("--db", f"sqlite:///{empty}", "serve", "--port", "0"), "no archive at")
 
 
 def test_serve_refuses_a_database_behind_the_schema(cli, sessions, database_url):

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,13 +28,21 @@ COMMANDS: tuple[ModuleType, ...] = (
 )  # fmt: skip
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said in one line (and exit code 2, as argparse does)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("palimpsest").strip()
+        self.exit(2, f"palimpsest: {command + ': ' if command else ''}{message} (see: {self.prog} --help)\n")
+
+
 def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     """Global options, accepted before or after the command name.
 
     On subcommands they default to SUPPRESS, so that ``palimpsest --db X crawl`` keeps X.
     """
     default = (lambda value: argparse.SUPPRESS) if for_subcommand else (lambda value: value)
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--db",
         metavar="URL",
@@ -62,7 +70,7 @@ def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options(for_subcommand=True)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="palimpsest",
         description="A paywall-aware news archiver: every revision of every article, and what changed.",
         parents=[_common_options(for_subcommand=False)],

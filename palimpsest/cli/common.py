@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,42 @@ class UserError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+# Row ids and counts beyond this cannot exist (and SQLite refuses to bind larger integers).
+LARGEST_ID = 2**31 - 1
+
+
+def bounded_int(minimum: int, maximum: int = LARGEST_ID) -> Callable[[str], int]:
+    """An argparse type: a whole number within bounds (argparse turns the error into one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {minimum} to {maximum}, got {text}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def bounded_float(minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type: a number within bounds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a number from {minimum:g} to {maximum:g}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 @dataclass

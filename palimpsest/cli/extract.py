@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from palimpsest.cli.common import UserError
+from palimpsest.cli.common import UserError, bounded_int
 from palimpsest.crawler.extract import Extraction, ExtractionError, extract_article
 from palimpsest.crawler.extract.urls import is_http_url
 from palimpsest.crawler.fetch import FetchError, fetch_once
@@ -163,7 +163,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     parser.add_argument("--url", help="the URL a file was fetched from (for canonical links and metadata)")
     parser.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
     parser.add_argument("--out", metavar="DIR", help="write <name>.txt (the article body) per input into DIR")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    parser.add_argument(
+        "--jobs", type=bounded_int(1, 256), default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

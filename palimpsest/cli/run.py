@@ -16,7 +16,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from palimpsest.cli.common import UserError, crawl_exit_code, crawl_settings, open_archive
+from palimpsest.cli.common import UserError, bounded_float, bounded_int, crawl_exit_code, crawl_settings, open_archive
 from palimpsest.cli.passes import SharedFrontier, run_pass
 from palimpsest.crawler.pipelines import schedule_policy
 from palimpsest.crawler.runner import Crawls, run_crawls
@@ -45,7 +45,10 @@ def shared_frontier_settings(redis_url: str, database_url: str) -> dict[str, Any
         from palimpsest.crawler.frontier import frontier_settings
     except ModuleNotFoundError as exc:
         raise UserError(f"missing {exc.name}: pip install 'palimpsest[redis]'") from exc
-    server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+    try:
+        server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+    except ValueError as exc:
+        raise UserError(f"--redis: not a Redis URL ({exc}); e.g. redis://host:6379/0", 2) from exc
     try:
         server.ping()
     except (redis.RedisError, ValueError) as exc:
@@ -140,8 +143,14 @@ HELP = "the scheduler: poll sources, re-check due articles"
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="one pass, then exit (for cron)")
     parser.add_argument("--story", metavar="SLUG", help="only this story's sources and articles")
-    parser.add_argument("--max-sleep", type=float, default=300, metavar="SECONDS", help="longest nap between passes")
-    parser.add_argument("--limit", type=int, metavar="N", help="at most N due articles per pass")
+    parser.add_argument(
+        "--max-sleep",
+        type=bounded_float(0.01, 30 * 86400),
+        default=300,
+        metavar="SECONDS",
+        help="longest nap between passes",
+    )
+    parser.add_argument("--limit", type=bounded_int(1), metavar="N", help="at most N due articles per pass")
     parser.add_argument(
         "--until-idle", action="store_true", help="exit when nothing is due instead of sleeping until it is"
     )
@@ -154,8 +163,6 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.max_sleep <= 0:
-        raise UserError("--max-sleep must be positive", 2)
     archive = open_archive(args, write=True)
     extra: dict[str, Any] = {}
     if args.redis:

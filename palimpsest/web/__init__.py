@@ -30,15 +30,16 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-__all__ = ["SECURITY_HEADERS", "WebState", "create_app"]
+__all__ = ["SECURITY_HEADERS", "WebState", "build_app", "create_app"]
 
 
 def create_app(database_url: str) -> Flask:
     """The web app on the archive at ``database_url``, opened read-only."""
-    return _build_app(make_engine(database_url, read_only=True))
+    return build_app(make_engine(database_url, read_only=True))
 
 
-def _build_app(engine: Engine) -> Flask:
+def build_app(engine: Engine) -> Flask:
+    """The web app on an engine opened read-only (see storage.opening.open_for_reading)."""
     app = Flask(__name__)
     app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False))
     app.jinja_env.undefined = StrictUndefined
