@@ -12,6 +12,9 @@ own numeric and true/false settings are type-checked the same way (from Scrapy's
 The environment provides ``PALIMPSEST_*`` settings declared in ``crawler/settings.py`` (other
 ``PALIMPSEST_*`` variables, e.g. the test suite's, are not settings and are left alone); ``-s``
 wins over the environment, and ``-s PALIMPSEST_...`` with an unknown name is an error.
+
+This module parses and checks; it does not import the settings module (which uses it to read
+the environment): ``crawler.runner.command_line_settings`` brings the two together.
 """
 
 from __future__ import annotations
@@ -220,6 +223,17 @@ def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
     return settings
 
 
+def merged(declared: Mapping[str, Any], pairs: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
+    """What a command runs with besides the defaults: the environment's ``PALIMPSEST_*``
+    settings, then ``-s NAME=VALUE`` (which wins), every value checked."""
+    settings = from_environment(declared, environ)
+    settings.update(check_settings(declared, parse_pairs(pairs), source="from -s"))
+    schedule = {name: value for name, value in settings.items() if name.startswith(SCHEDULE_PREFIX)}
+    if schedule:
+        _check_schedule(schedule)  # the environment's and -s values together
+    return settings
+
+
 def from_environment(
     declared: Mapping[str, Any], environ: Mapping[str, str], *, lenient: bool = False
 ) -> dict[str, Any]:
@@ -242,33 +256,3 @@ def from_environment(
         except SettingError:
             continue
     return kept
-
-
-def declared_settings() -> dict[str, Any]:
-    """Name -> value of every setting in ``crawler/settings.py`` (the environment applied)."""
-    from palimpsest.crawler import settings
-
-    return {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
-
-
-def command_line_settings(pairs: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
-    """What a ``palimpsest`` command runs with besides the defaults: the environment's
-    ``PALIMPSEST_*`` settings, then ``-s`` (which wins), every value checked."""
-    declared = declared_settings()
-    settings = from_environment(declared, environ)
-    settings.update(check_settings(declared, parse_pairs(pairs), source="from -s"))
-    if any(name.startswith(SCHEDULE_PREFIX) for name in settings):
-        _check_schedule({name: value for name, value in settings.items() if name.startswith(SCHEDULE_PREFIX)})
-    return settings
-
-
-class SettingsCheck:
-    """Scrapy extension: the same check when Scrapy starts a crawl itself (``scrapy crawl``);
-    ``palimpsest`` commands check before that, in ``command_line_settings``."""
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> SettingsCheck:
-        settings = crawler.settings
-        own = {name: settings[name] for name in settings.attributes if name.startswith(PREFIX)}
-        check_settings(declared_settings(), own, source="Scrapy settings")
-        return cls()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,10 +25,38 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
+from palimpsest.crawler.configuration import PREFIX, check_settings, from_environment, merged
 from palimpsest.crawler.report import outcome_counts
 
 T = TypeVar("T")
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def declared_settings() -> dict[str, Any]:
+    """Name -> value of every setting in ``crawler/settings.py`` (the environment applied)."""
+    from palimpsest.crawler import settings
+
+    return {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+
+
+def command_line_settings(pairs: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The environment's ``PALIMPSEST_*`` settings and ``-s NAME=VALUE``, parsed and checked
+    before anything runs (raises configuration.SettingError, one line)."""
+    return merged(declared_settings(), pairs, environ)
+
+
+class SettingsCheck:
+    """Scrapy extension: the settings check when Scrapy starts a crawl itself (``scrapy
+    crawl``); ``palimpsest`` commands have checked before that (``command_line_settings``)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SettingsCheck:
+        settings = crawler.settings
+        own = {name: settings[name] for name in settings.attributes if name.startswith(PREFIX)}
+        declared = declared_settings()
+        from_environment(declared, os.environ)  # crawler/settings.py left out what fails here
+        check_settings(declared, own, source="Scrapy settings")
+        return cls()
 
 
 def build_settings(overrides: dict[str, Any] | None = None) -> Settings:

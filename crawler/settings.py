@@ -67,7 +67,7 @@ DOWNLOADER_MIDDLEWARES = {
     "palimpsest.crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 EXTENSIONS = {
-    "palimpsest.crawler.configuration.SettingsCheck": 0,
+    "palimpsest.crawler.runner.SettingsCheck": 0,
     "palimpsest.crawler.report.CrawlReport": 500,
 }
 
@@ -118,5 +118,5 @@ PALIMPSEST_CLAIM_BATCH = 200
 # --- The environment ---------------------------------------------------------------------------
 # PALIMPSEST_* variables override the defaults above, so `scrapy crawl` and `palimpsest` see the
 # same settings. A bad value is left out here and reported at start, in one line naming it
-# (`palimpsest` checks before it runs anything; `scrapy crawl` in the SettingsCheck extension).
+# (`palimpsest` checks before it runs anything; `scrapy crawl` in crawler.runner.SettingsCheck).
 globals().update(from_environment(dict(globals()), os.environ, lenient=True))

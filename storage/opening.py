@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from palimpsest.storage import migrate
 from palimpsest.storage.db import DatabaseURLError, make_engine, normalise_database_url, redact
@@ -65,6 +65,8 @@ def _check_sqlite_file(path: Path, url: str) -> None:
 def _revision(engine: Engine, url: str) -> str | None:
     try:
         return migrate.current_revision(engine)
+    except OperationalError:
+        raise  # unreachable, locked...: the caller says "cannot open"
     except DatabaseError as exc:
         raise NotAnArchive(f"cannot read {redact(url)}: {database_reason(exc)}") from exc
 

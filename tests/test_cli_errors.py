@@ -28,7 +28,7 @@ def test_unsupported_database_url(cli):
     _one_line_error(cli("--db", "mysql://root@127.0.0.1/x", "db", "current"), "unsupported database")
 
 
-def test_unknown_article(cli):
+def test_unknown_article(cli, sessions):
     _one_line_error(cli("history", "http://127.0.0.1:9/never-crawled"), "no archived article for")
 
 

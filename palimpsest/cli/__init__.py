@@ -99,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except SQLAlchemyError as exc:
-        return fail(f"database error: {database_reason(exc)}", 1)
+        reason = database_reason(exc)
+        if "database is locked" in reason:
+            reason += ": another process kept writing to it; try again when it is done"
+        return fail(f"database error: {reason}", 1)
 
 
 def fail(message: str, exit_code: int) -> int:
@@ -109,7 +112,8 @@ def fail(message: str, exit_code: int) -> int:
 
 def checked_settings(pairs: Sequence[str]) -> dict[str, Any]:
     """The environment's and ``-s`` settings, parsed and checked before anything runs."""
-    from palimpsest.crawler.configuration import SettingError, command_line_settings
+    from palimpsest.crawler.configuration import SettingError
+    from palimpsest.crawler.runner import command_line_settings
 
     try:
         return command_line_settings(pairs, os.environ)
