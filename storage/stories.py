@@ -224,13 +224,12 @@ def pending_seeds(
     if not rows:
         return []
     found = repo.articles_by_urls(session, sorted({source.url for source, _story in rows}))
-    member = set(
-        session.execute(
-            select(StoryArticle.story_id, StoryArticle.article_id).where(
-                StoryArticle.article_id.in_({article.id for article in found.values()})
-            )
-        ).tuples()
+    rows_of_members = session.execute(
+        select(StoryArticle.story_id, StoryArticle.article_id).where(
+            StoryArticle.article_id.in_({article.id for article in found.values()})
+        )
     )
+    member = {(story_id, article_id) for story_id, article_id in rows_of_members}
     return [
         (source, owner)
         for source, owner in rows

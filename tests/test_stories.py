@@ -248,7 +248,7 @@ def test_sigterm_stops_cleanly_with_nothing_half_written(newsroom, cli, sessions
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, output
+    assert process.returncode == 128 + signal.SIGTERM, output  # cut short: cron can tell
     assert "Stopping" in output and "Traceback" not in output
     with sessions() as session:
         versions = session.scalars(select(Version)).all()

@@ -108,9 +108,14 @@ def open_archive(
         raise UserError(f"cannot open database {redact(url)}: {database_reason(exc)}") from exc
     except ModuleNotFoundError as exc:
         raise UserError(f"missing database driver ({exc.name}): pip install 'palimpsest[postgres]'") from exc
-    archive_dir = args.archive or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
+    archive_dir = archive_dir_of(args)
     writes = make_session_factory(engine) if write or create else None
     return OpenArchive(url, engine, writes, make_session_factory(engine, writes=False), archive_dir)
+
+
+def archive_dir_of(args: argparse.Namespace) -> str:
+    """The WARC folder: ``--archive``, else ``PALIMPSEST_ARCHIVE_DIR``, else ``./archive``."""
+    return args.archive or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
 
 
 def database_reason(exc: BaseException) -> str:

@@ -32,8 +32,12 @@ STUCK_WAIT_SECONDS = 60.0
 
 def shared_frontier_settings(redis_url: str, database_url: str) -> dict[str, Any]:
     """The settings of a worker of ``run --redis``, once its servers are known to be usable."""
+    from urllib.parse import urlsplit
+
     from sqlalchemy.engine import make_url
 
+    if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise UserError(f"--redis: not a Redis URL: {redis_url!r}; e.g. redis://host:6379/0", 2)
     if make_url(database_url).get_backend_name() != "postgresql":
         raise UserError(
             "run --redis needs a PostgreSQL archive that every worker can reach (--db postgresql://...);"

@@ -41,14 +41,16 @@ def open_archive(url: str, user_error: Callable[..., Exception]) -> Engine:
         raise user_error(f"cannot open database {redact(url)}: {database_reason(exc)}") from exc
 
 
-def serve(db: str | None, *, host: str, port: int, user_error: Callable[..., Exception]) -> int:
+def serve(
+    db: str | None, *, host: str, port: int, user_error: Callable[..., Exception], archive_dir: str = "archive"
+) -> int:
     """Serve until Ctrl-C; 0 then."""
     from waitress import create_server
 
     from palimpsest.web import build_app
 
     url = resolve_database_url(db)
-    app = build_app(open_archive(url, user_error))
+    app = build_app(open_archive(url, user_error), archive_dir)
     try:
         server = create_server(app, host=host, port=port, threads=THREADS, ident="palimpsest")
     except OSError as exc:
