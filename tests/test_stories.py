@@ -259,6 +259,6 @@ def test_sigterm_stops_cleanly_with_nothing_half_written(newsroom, cli, sessions
 
 
 @pytest.mark.parametrize("flag", ["--once", ""])
-def test_run_with_no_stories_does_nothing_politely(cli, flag):
+def test_run_with_no_stories_does_nothing_politely(cli, sessions, flag):
     result = cli("run", *([flag] if flag else ["--once"]), check=True)
     assert "nothing due" in result.stdout

@@ -156,17 +156,16 @@ def failed_fetches(stats: Any) -> tuple[int, int]:
     return failed_pages + failed_sources, pages + sources
 
 
-def crawl_exit_code(passes: Sequence[Any], stop_signal: int | None, *, any_page: bool = True) -> int:
-    """0 all fine; 1 a page failed (``any_page``) or, for the scheduler, a pass in which every
-    fetch failed or was refused (a setting, the network or a server is wrong), or the crawl
-    stopped on a database error; 128 + the signal number when a signal cut it short."""
+def crawl_exit_code(passes: Sequence[Any], stop_signal: int | None) -> int:
+    """0 done (pages that failed are in the summary, and on the error back-off); 1 a crawl or
+    pass in which every fetch failed or was refused (a setting, the network or the site is
+    wrong), or that stopped on a database or internal error; 128 + the signal number when a
+    signal (Ctrl-C, SIGTERM) cut it short."""
     if stop_signal:
         return 128 + stop_signal
     for stats in passes:
-        if stats.internal_errors or stats.database_error:
-            return 1
         failed, tried = failed_fetches(stats)
-        if failed and (any_page or failed == tried):
+        if stats.internal_errors or stats.database_error or (failed and failed == tried):
             return 1
     return 0
 

@@ -1,8 +1,9 @@
 """``palimpsest crawl URL... [--story SLUG] [--stats FILE]``: fetch now, store what changed.
 
-Exit codes: 0 every page was fetched and stored; 1 some page failed or was refused (the
-summary says which), or the crawl stopped early (the database went away); 128 + the signal
-number when Ctrl-C (130) or SIGTERM (143) cut the crawl short; 2 a usage or setup error.
+Exit codes: 0 the crawl ran (a page that failed is named in the summary and retried on the
+error back-off by ``run``); 1 every page failed or was refused (a setting, the network or the
+site is wrong), or the crawl stopped early (the database went away); 2 a usage or setup error;
+128 + the signal number when Ctrl-C (130) or SIGTERM (143) cut the crawl short.
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ def scheduler(args: argparse.Namespace, archive: Any, settings: Any) -> int:
             if stats is not None:
                 passes.append(stats)
             if args.once or crawls.stopping:
-                return crawl_exit_code(passes, crawls.stop_signal, any_page=False)
+                return crawl_exit_code(passes, crawls.stop_signal)
             if shared is not None and stats is not None:
                 continue  # there may be more to claim, or more queued by other workers: go on
             now = datetime.now(UTC)
@@ -111,7 +111,7 @@ def scheduler(args: argparse.Namespace, archive: Any, settings: Any) -> int:
                     print("Stopping (--until-idle): a check stayed due after a pass that tried it.", flush=True)
                 else:
                     print("Nothing is due: stopping (--until-idle).", flush=True)
-                return crawl_exit_code(passes, crawls.stop_signal, any_page=False) or (1 if stuck else 0)
+                return crawl_exit_code(passes, crawls.stop_signal) or (1 if stuck else 0)
             wait = args.max_sleep if due is None else (due - now).total_seconds()
             if stuck:
                 wait = STUCK_WAIT_SECONDS
@@ -131,7 +131,7 @@ def scheduler(args: argparse.Namespace, archive: Any, settings: Any) -> int:
             if not held:
                 print(f"Sleeping {wait:.0f}s until the next check is due (Ctrl-C to stop).", flush=True)
             if not await crawls.sleep(wait):
-                return crawl_exit_code(passes, crawls.stop_signal, any_page=False)
+                return crawl_exit_code(passes, crawls.stop_signal)
 
     return run_crawls(settings, main, verbose=args.verbose)
 
