@@ -224,14 +224,14 @@ def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def merged(declared: Mapping[str, Any], pairs: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
-    """What a command runs with besides the defaults: the environment's ``PALIMPSEST_*``
-    settings, then ``-s NAME=VALUE`` (which wins), every value checked."""
-    settings = from_environment(declared, environ)
-    settings.update(check_settings(declared, parse_pairs(pairs), source="from -s"))
-    schedule = {name: value for name, value in settings.items() if name.startswith(SCHEDULE_PREFIX)}
+    """``-s NAME=VALUE`` settings, checked, once the environment's ``PALIMPSEST_*`` settings
+    were checked too (``crawler/settings.py`` applies those; ``-s`` wins over them)."""
+    environment = from_environment(declared, environ)
+    given = check_settings(declared, parse_pairs(pairs), source="from -s")
+    schedule = {name: value for name, value in {**environment, **given}.items() if name.startswith(SCHEDULE_PREFIX)}
     if schedule:
         _check_schedule(schedule)  # the environment's and -s values together
-    return settings
+    return given
 
 
 def from_environment(

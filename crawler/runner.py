@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from scrapy import Spider
-from scrapy.crawler import AsyncCrawlerRunner
+from scrapy import Spider, signals
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
@@ -40,8 +40,9 @@ def declared_settings() -> dict[str, Any]:
 
 
 def command_line_settings(pairs: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
-    """The environment's ``PALIMPSEST_*`` settings and ``-s NAME=VALUE``, parsed and checked
-    before anything runs (raises configuration.SettingError, one line)."""
+    """``-s NAME=VALUE`` settings, parsed and checked before anything runs, with the
+    environment's ``PALIMPSEST_*`` settings (raises configuration.SettingError, one line).
+    The environment's values reach the crawl through ``crawler/settings.py``."""
     return merged(declared_settings(), pairs, environ)
 
 
@@ -85,6 +86,10 @@ class _Interrupt:
         self.runner, self.reactor, self.count = runner, reactor, 0
         self.signum: int | None = None  # the first stop signal received
         self.stopped = asyncio.Event()
+        # Crawlers whose engine has started: only those can be stopped. Scrapy's stop, asked
+        # while a crawler is still opening, marks it stopped without stopping its engine, and
+        # the crawl then never ends; such a crawler is stopped once its engine starts.
+        self.started: set[Crawler] = set()
 
     def __call__(self, signum: int, _frame: Any) -> None:
         self.count += 1
@@ -97,7 +102,15 @@ class _Interrupt:
 
     def _stop_gracefully(self) -> None:
         self.stopped.set()
-        deferred_from_coro(self.runner.stop())
+        for crawler in list(self.started):
+            deferred_from_coro(crawler.stop_async())
+
+    def engine_started(self, crawler: Crawler) -> None:
+        """A crawler's engine starts: stop it at once if a stop was asked while it opened
+        (on the next turn of the loop, once the engine counts as running)."""
+        self.started.add(crawler)
+        if self.count:
+            asyncio.get_running_loop().call_soon(lambda: deferred_from_coro(crawler.stop_async()))
 
 
 class Crawls:
@@ -126,9 +139,17 @@ class Crawls:
         return False
 
     async def __call__(self, spidercls: type[Spider], **kwargs: Any) -> CrawlStats:
+        if self.stopping:  # asked to stop before this crawl began: nothing is fetched
+            return CrawlStats(counts={}, interrupted=True)
         crawler = self._runner.create_crawler(spidercls)
+        crawler.signals.connect(
+            lambda: self._interrupt.engine_started(crawler), signal=signals.engine_started, weak=False
+        )
         started = time.monotonic()
-        await self._runner.crawl(crawler, **kwargs)
+        try:
+            await self._runner.crawl(crawler, **kwargs)
+        finally:
+            self._interrupt.started.discard(crawler)
         stats = crawler.stats.get_stats() if crawler.stats else {}
         return CrawlStats(
             counts=outcome_counts(stats),

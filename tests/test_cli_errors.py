@@ -137,17 +137,27 @@ def test_bad_settings_are_one_line_naming_the_setting(sessions, database_url, mo
     assert "(from the environment)" in err
 
 
-def test_settings_from_the_environment_reach_the_crawl_settings(monkeypatch):
+def test_settings_from_the_environment_reach_the_crawl_settings():
+    import importlib
+
+    from palimpsest.crawler import settings as settings_module
     from palimpsest.crawler.pipelines import schedule_policy
     from palimpsest.crawler.runner import build_settings, command_line_settings
 
     environ = {"PALIMPSEST_SCHEDULE_MIN_INTERVAL": "90s", "PALIMPSEST_STORE_BATCH": "7", "PALIMPSEST_TEST_X": "y"}
-    settings = build_settings(command_line_settings(["PALIMPSEST_VERIFY_EVERY=3"], environ))
-    assert schedule_policy(settings).min_interval.total_seconds() == 90
-    assert settings.getint("PALIMPSEST_STORE_BATCH") == 7 and settings.getint("PALIMPSEST_VERIFY_EVERY") == 3
-    # -s wins over the environment.
-    settings = build_settings(command_line_settings(["PALIMPSEST_STORE_BATCH=9"], environ))
-    assert settings.getint("PALIMPSEST_STORE_BATCH") == 9
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in environ.items():
+                patch.setenv(name, value)
+            importlib.reload(settings_module)  # as a new process reads it
+            settings = build_settings(command_line_settings(["PALIMPSEST_VERIFY_EVERY=3"], environ))
+            assert schedule_policy(settings).min_interval.total_seconds() == 90
+            assert settings.getint("PALIMPSEST_STORE_BATCH") == 7 and settings.getint("PALIMPSEST_VERIFY_EVERY") == 3
+            # -s wins over the environment.
+            settings = build_settings(command_line_settings(["PALIMPSEST_STORE_BATCH=9"], environ))
+            assert settings.getint("PALIMPSEST_STORE_BATCH") == 9
+    finally:
+        importlib.reload(settings_module)
 
 
 def test_setting_types_come_from_the_declared_defaults():

@@ -93,12 +93,14 @@ def test_first_capture_unchanged_recheck_and_304_replay_in_pywb(newsroom, cli, s
         )
         assert done.returncode == 0, done.stderr
     port = _free_port()
-    wayback = subprocess.Popen(
-        [str(pywb / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
-        cwd=home,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = home / "wayback.log"
+    with log.open("wb") as output:
+        wayback = subprocess.Popen(
+            [str(pywb / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
+            cwd=home,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}/news"
         deadline = time.monotonic() + 60
@@ -107,7 +109,7 @@ def test_first_capture_unchanged_recheck_and_304_replay_in_pywb(newsroom, cli, s
                 _get(f"{base}/")
                 break
             except OSError:
-                assert wayback.poll() is None, wayback.stderr.read().decode(errors="replace")
+                assert wayback.poll() is None, log.read_text(errors="replace")
                 assert time.monotonic() < deadline, "wayback did not start"
                 time.sleep(0.3)
 

@@ -87,11 +87,10 @@ def open_archive(
         DatabaseURLError,
         make_session_factory,
         redact,
-        resolve_database_url,
     )
     from palimpsest.storage.opening import ArchiveUnavailable, open_for_reading, open_for_writing
 
-    url = resolve_database_url(args.db)
+    url = database_url_of(args)
     try:
         if write or create:
             opened = open_for_writing(url, create=create)
@@ -113,9 +112,19 @@ def open_archive(
     return OpenArchive(url, engine, writes, make_session_factory(engine, writes=False), archive_dir)
 
 
+def database_url_of(args: argparse.Namespace) -> str:
+    """The archive database: ``--db``, ``-s PALIMPSEST_DATABASE_URL=``, the environment, or
+    ``sqlite:///palimpsest.db``."""
+    from palimpsest.storage.db import resolve_database_url
+
+    return resolve_database_url(args.db or getattr(args, "settings", {}).get("PALIMPSEST_DATABASE_URL"))
+
+
 def archive_dir_of(args: argparse.Namespace) -> str:
-    """The WARC folder: ``--archive``, else ``PALIMPSEST_ARCHIVE_DIR``, else ``./archive``."""
-    return args.archive or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
+    """The WARC folder: ``--archive``, ``-s PALIMPSEST_ARCHIVE_DIR=``, the environment, or
+    ``./archive``."""
+    given = args.archive or getattr(args, "settings", {}).get("PALIMPSEST_ARCHIVE_DIR")
+    return given or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
 
 
 def database_reason(exc: BaseException) -> str:
@@ -137,13 +146,11 @@ def silence_stdout() -> None:
 def crawl_settings(args: argparse.Namespace, archive: OpenArchive, extra: dict[str, Any] | None = None) -> Any:
     from palimpsest.crawler.runner import build_settings
 
-    overrides: dict[str, Any] = {
-        "PALIMPSEST_DATABASE_URL": archive.url,
-        "PALIMPSEST_ARCHIVE_DIR": archive.archive_dir,
-        "PALIMPSEST_PROGRESS": not args.quiet,
-    }
+    overrides: dict[str, Any] = {"PALIMPSEST_PROGRESS": not args.quiet}
     overrides.update(extra or {})
-    overrides.update(args.settings)  # checked at start (cli.main)
+    overrides.update(args.settings)  # -s, checked at start (cli.main)
+    # The archive this command opened, whichever way it was named.
+    overrides.update(PALIMPSEST_DATABASE_URL=archive.url, PALIMPSEST_ARCHIVE_DIR=archive.archive_dir)
     return build_settings(overrides)
 
 

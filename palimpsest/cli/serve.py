@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from palimpsest.cli.common import UserError, archive_dir_of, bounded_int
+from palimpsest.cli.common import UserError, archive_dir_of, bounded_int, database_url_of
 
 NAME = "serve"
 HELP = "the read-only web view of the archive, and its feeds"
@@ -20,4 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 def run(args: argparse.Namespace) -> int:
     from palimpsest.web.server import serve
 
-    return serve(args.db, host=args.host, port=args.port, archive_dir=archive_dir_of(args), user_error=UserError)
+    return serve(
+        database_url_of(args), host=args.host, port=args.port, archive_dir=archive_dir_of(args), user_error=UserError
+    )
