@@ -103,14 +103,24 @@ class _Interrupt:
     def _stop_gracefully(self) -> None:
         self.stopped.set()
         for crawler in list(self.started):
-            deferred_from_coro(crawler.stop_async())
+            deferred_from_coro(_stop_once_running(crawler))
 
     def engine_started(self, crawler: Crawler) -> None:
-        """A crawler's engine starts: stop it at once if a stop was asked while it opened
-        (on the next turn of the loop, once the engine counts as running)."""
+        """A crawler's engine starts: stop it at once if a stop was asked while it opened."""
         self.started.add(crawler)
         if self.count:
-            asyncio.get_running_loop().call_soon(lambda: deferred_from_coro(crawler.stop_async()))
+            deferred_from_coro(_stop_once_running(crawler))
+
+
+async def _stop_once_running(crawler: Crawler, patience: float = 30.0) -> None:
+    """Stop a crawl gracefully. Scrapy stops an engine only once it runs (a moment after it
+    says it started); asked before, it marks the crawler stopped and leaves the engine going,
+    and the crawl never ends. So wait for the engine first (or for the crawl to end alone)."""
+    deadline = time.monotonic() + patience
+    while crawler.crawling and not crawler.engine.running and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    if crawler.crawling:
+        await crawler.stop_async()
 
 
 class Crawls:

@@ -76,30 +76,25 @@ def test_run_sleeps_until_the_next_check_is_due_and_sigterm_exits_143(newsroom, 
         PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
         PYTHONWARNINGS="ignore",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "palimpsest", "run", "-q", "--max-sleep", "60", *LOCAL_CRAWL, *SHORT_SCHEDULE],
-        cwd=cli.cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    command = [sys.executable, "-m", "palimpsest", "run", "-q", "--max-sleep", "60", *LOCAL_CRAWL, *SHORT_SCHEDULE]
     lines: list[tuple[float, str]] = []
-    try:
-        deadline = time.monotonic() + 150
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append((time.monotonic(), line.rstrip()))
-            if line.startswith("Pass 2"):
-                break
-        process.send_signal(signal.SIGTERM)
-        _out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with subprocess.Popen(
+        command, cwd=cli.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            deadline = time.monotonic() + 150
+            while time.monotonic() < deadline:
+                line = process.stdout.readline()
+                if not line:
+                    break
+                lines.append((time.monotonic(), line.rstrip()))
+                if line.startswith("Pass 2"):
+                    break
+            process.send_signal(signal.SIGTERM)  # as the second pass starts: the crawl is opening
+            _out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
 
     text = "\n".join(line for _at, line in lines)
     sleeps = [(at, line) for at, line in lines if line.startswith("Sleeping")]
@@ -124,25 +119,20 @@ def test_a_crawl_cut_short_by_sigterm_exits_143(newsroom, cli):
         PALIMPSEST_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY,
         PYTHONWARNINGS="ignore",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "palimpsest", "crawl", *LOCAL_CRAWL, "-s", "DOWNLOAD_TIMEOUT=5", slow],
-        cwd=cli.cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not any(path == "/faults/slow" for _outlet, path, _headers in newsroom.request_log):
-            assert time.monotonic() < deadline and process.poll() is None, "the crawl did not start"
-            time.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    command = [sys.executable, "-m", "palimpsest", "crawl", *LOCAL_CRAWL, "-s", "DOWNLOAD_TIMEOUT=5", slow]
+    with subprocess.Popen(
+        command, cwd=cli.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            deadline = time.monotonic() + 60
+            while not any(path == "/faults/slow" for _outlet, path, _headers in newsroom.request_log):
+                assert time.monotonic() < deadline and process.poll() is None, "the crawl did not start"
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
     assert process.returncode == 128 + signal.SIGTERM, (out, err)
     assert "Interrupted" in out
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest import __version__
 from palimpsest.cli import capture, crawl, db, demo, diff, export, extract, history, newsroom, run, serve, story
-from palimpsest.cli.common import UserError, database_reason, silence_stdout
+from palimpsest.cli.common import UserError, close_archives, database_reason, silence_stdout
 
 # In the order `palimpsest --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
@@ -103,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "database is locked" in reason:
             reason += ": another process kept writing to it; try again when it is done"
         return fail(f"database error: {reason}", 1)
+    finally:
+        close_archives()
 
 
 def fail(message: str, exit_code: int) -> int:

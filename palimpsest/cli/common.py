@@ -107,6 +107,7 @@ def open_archive(
         raise UserError(f"cannot open database {redact(url)}: {database_reason(exc)}") from exc
     except ModuleNotFoundError as exc:
         raise UserError(f"missing database driver ({exc.name}): pip install 'palimpsest[postgres]'") from exc
+    _OPENED.append(engine)
     archive_dir = archive_dir_of(args)
     writes = make_session_factory(engine) if write or create else None
     return OpenArchive(url, engine, writes, make_session_factory(engine, writes=False), archive_dir)
@@ -118,6 +119,16 @@ def database_url_of(args: argparse.Namespace) -> str:
     from palimpsest.storage.db import resolve_database_url
 
     return resolve_database_url(args.db or getattr(args, "settings", {}).get("PALIMPSEST_DATABASE_URL"))
+
+
+# Engines the command opened, closed when it ends (cli.main): a command run in-process (a
+# test, a script calling main) leaves no connection behind.
+_OPENED: list[Engine] = []
+
+
+def close_archives() -> None:
+    while _OPENED:
+        _OPENED.pop().dispose()
 
 
 def archive_dir_of(args: argparse.Namespace) -> str:
