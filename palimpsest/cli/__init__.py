@@ -1,10 +1,12 @@
 """The ``palimpsest`` command: a module per subcommand, as Scrapy keeps ``scrapy/commands/``.
 
 Each command module names itself (``NAME``, ``HELP``), declares its arguments
-(``add_arguments``) and runs (``run(args) -> exit code``). Every command that a user can get
-wrong (a bad URL, an unreachable database, an unknown article) ends with a one-line message
-and a non-zero exit, never a traceback: 0 all fine, 1 some pages or inputs failed, 2 a usage
-or setup error.
+(``add_arguments``) and runs (``run(args) -> exit code``). Every setting is checked before a
+command runs. Every mistake a user can make (a bad URL or setting, a ``--db`` that is not an
+archive, a closed pipe, a busy port, an unknown article) ends with one line on stderr, never a
+traceback. Exit codes: 0 done; 1 the command failed (every page of a crawl or a pass failed,
+an input failed, the database went away, the output was closed); 2 a usage or setup error;
+128 + N when signal N (Ctrl-C: 130, SIGTERM: 143) cut a crawl short.
 """
 
 from __future__ import annotations

@@ -50,12 +50,16 @@ def serve(
     from palimpsest.web import build_app
 
     url = resolve_database_url(db)
-    app = build_app(open_archive(url, user_error), archive_dir)
+    engine = open_archive(url, user_error)
     try:
-        server = create_server(app, host=host, port=port, threads=THREADS, ident="palimpsest")
+        server = create_server(
+            build_app(engine, archive_dir), host=host, port=port, threads=THREADS, ident="palimpsest"
+        )
     except OSError as exc:
+        engine.dispose()
         raise user_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from exc
     except ValueError as exc:  # waitress: a host name that does not resolve
+        engine.dispose()
         raise user_error(f"cannot listen on {host}:{port}: not an address or a known host name", 2) from exc
     shown_host = f"[{host}]" if ":" in host else host
     if not is_loopback(host):
@@ -78,4 +82,5 @@ def serve(
         pass
     finally:
         server.close()
+        engine.dispose()
     return 0
