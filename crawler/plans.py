@@ -114,6 +114,7 @@ class SeedWork:
     story_slug: str
     story_ids: tuple[int, ...]
     claim: Claim | None = None
+    source_id: int | None = None  # its story_sources row, settled after the pass
 
 
 @dataclass(frozen=True)
@@ -188,20 +189,12 @@ def pass_work(
         work.sources.append(
             SourceWork(source.id, source.story_id, source.kind, source.url, plan, source_claims.get(source.id))
         )
-    seeds = []
-    for item in story_filter:
-        for source in stories.sources_of(session, item):
-            if source.kind != "seed":
-                continue
-            article = repo.find_article_by_urls(session, [source.url])
-            members = stories.memberships(session, [article.id]).get(article.id, []) if article else []
-            if item.id not in members:
-                seeds.append((source, item))
+    seeds = [(source, item) for source, item in stories.pending_seeds(session, story, now) if item.id in slugs]
     claimed_seeds, seed_claims = claimed("source", [source for source, _ in seeds], [StorySource.id])
     kept = {source.id for source in claimed_seeds}
     for source, item in seeds:
         if source.id in kept:
-            work.seeds.append(SeedWork(source.url, item.slug, (item.id,), seed_claims.get(source.id)))
+            work.seeds.append(SeedWork(source.url, item.slug, (item.id,), seed_claims.get(source.id), source.id))
     if lease is None:
         due = list(stories.due_articles(session, now, story, limit=article_limit))
         article_claims: dict[int, Claim] = {}

@@ -10,24 +10,54 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from scrapy import Spider
-from scrapy.crawler import AsyncCrawlerRunner
+from scrapy import Spider, signals
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
+from palimpsest.crawler.configuration import PREFIX, check_settings, from_environment, merged
 from palimpsest.crawler.report import outcome_counts
 
 T = TypeVar("T")
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def declared_settings() -> dict[str, Any]:
+    """Name -> value of every setting in ``crawler/settings.py`` (the environment applied)."""
+    from palimpsest.crawler import settings
+
+    return {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+
+
+def command_line_settings(pairs: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
+    """``-s NAME=VALUE`` settings, parsed and checked before anything runs, with the
+    environment's ``PALIMPSEST_*`` settings (raises configuration.SettingError, one line).
+    The environment's values reach the crawl through ``crawler/settings.py``."""
+    return merged(declared_settings(), pairs, environ)
+
+
+class SettingsCheck:
+    """Scrapy extension: the settings check when Scrapy starts a crawl itself (``scrapy
+    crawl``); ``palimpsest`` commands have checked before that (``command_line_settings``)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SettingsCheck:
+        settings = crawler.settings
+        own = {name: settings[name] for name in settings.attributes if name.startswith(PREFIX)}
+        declared = declared_settings()
+        from_environment(declared, os.environ)  # crawler/settings.py left out what fails here
+        check_settings(declared, own, source="Scrapy settings")
+        return cls()
 
 
 def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -54,10 +84,16 @@ class _Interrupt:
 
     def __init__(self, runner: AsyncCrawlerRunner, reactor: Any) -> None:
         self.runner, self.reactor, self.count = runner, reactor, 0
+        self.signum: int | None = None  # the first stop signal received
         self.stopped = asyncio.Event()
+        # Crawlers whose engine has started: only those can be stopped. Scrapy's stop, asked
+        # while a crawler is still opening, marks it stopped without stopping its engine, and
+        # the crawl then never ends; such a crawler is stopped once its engine starts.
+        self.started: set[Crawler] = set()
 
     def __call__(self, signum: int, _frame: Any) -> None:
         self.count += 1
+        self.signum = self.signum or signum
         if self.count == 1:
             print("\nStopping: finishing pages in flight (again to stop at once)...", file=sys.stderr, flush=True)
             self.reactor.callFromThread(self._stop_gracefully)
@@ -66,7 +102,25 @@ class _Interrupt:
 
     def _stop_gracefully(self) -> None:
         self.stopped.set()
-        deferred_from_coro(self.runner.stop())
+        for crawler in list(self.started):
+            deferred_from_coro(_stop_once_running(crawler))
+
+    def engine_started(self, crawler: Crawler) -> None:
+        """A crawler's engine starts: stop it at once if a stop was asked while it opened."""
+        self.started.add(crawler)
+        if self.count:
+            deferred_from_coro(_stop_once_running(crawler))
+
+
+async def _stop_once_running(crawler: Crawler, patience: float = 30.0) -> None:
+    """Stop a crawl gracefully. Scrapy stops an engine only once it runs (a moment after it
+    says it started); asked before, it marks the crawler stopped and leaves the engine going,
+    and the crawl never ends. So wait for the engine first (or for the crawl to end alone)."""
+    deadline = time.monotonic() + patience
+    while crawler.crawling and not crawler.engine.running and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    if crawler.crawling:
+        await crawler.stop_async()
 
 
 class Crawls:
@@ -80,6 +134,12 @@ class Crawls:
     def stopping(self) -> bool:
         return self._interrupt.count > 0
 
+    @property
+    def stop_signal(self) -> int | None:
+        """The signal that asked to stop (SIGINT for Ctrl-C, SIGTERM), if any: a command cut
+        short exits with 128 + its number, so that cron and scripts can tell."""
+        return self._interrupt.signum
+
     async def sleep(self, seconds: float) -> bool:
         """False when woken by a stop request."""
         try:
@@ -89,9 +149,17 @@ class Crawls:
         return False
 
     async def __call__(self, spidercls: type[Spider], **kwargs: Any) -> CrawlStats:
+        if self.stopping:  # asked to stop before this crawl began: nothing is fetched
+            return CrawlStats(counts={}, interrupted=True)
         crawler = self._runner.create_crawler(spidercls)
+        crawler.signals.connect(
+            lambda: self._interrupt.engine_started(crawler), signal=signals.engine_started, weak=False
+        )
         started = time.monotonic()
-        await self._runner.crawl(crawler, **kwargs)
+        try:
+            await self._runner.crawl(crawler, **kwargs)
+        finally:
+            self._interrupt.started.discard(crawler)
         stats = crawler.stats.get_stats() if crawler.stats else {}
         return CrawlStats(
             counts=outcome_counts(stats),

@@ -1,7 +1,9 @@
 """Scrapy settings for palimpsest: polite by default, every own setting documented here.
 
 Own settings carry the ``PALIMPSEST_`` prefix and can also be set in the environment; the
-command line (``--db``, ``--archive``, ``-s NAME=VALUE``) overrides both.
+command line (``--db``, ``--archive``, ``-s NAME=VALUE``) overrides both. Every value is
+checked at start (``crawler/configuration.py``): a new setting declared here is checked by its
+default's type with no extra code; bounds and choices go in ``configuration.RULES``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 
 from palimpsest import __version__
+from palimpsest.crawler.configuration import from_environment
 
 BOT_NAME = "palimpsest"
 SPIDER_MODULES = ["palimpsest.crawler.spiders"]
@@ -64,24 +67,25 @@ DOWNLOADER_MIDDLEWARES = {
     "palimpsest.crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 EXTENSIONS = {
+    "palimpsest.crawler.runner.SettingsCheck": 0,
     "palimpsest.crawler.report.CrawlReport": 500,
 }
 
 # --- palimpsest's own settings ---------------------------------------------------------------
 # Where the archive's rows go. SQLite (embedded, one machine) or PostgreSQL (shared).
-PALIMPSEST_DATABASE_URL = os.environ.get("PALIMPSEST_DATABASE_URL", "sqlite:///palimpsest.db")
+PALIMPSEST_DATABASE_URL = "sqlite:///palimpsest.db"
 # Where the raw captures (WARC files) go.
-PALIMPSEST_ARCHIVE_DIR = os.environ.get("PALIMPSEST_ARCHIVE_DIR", "archive")
+PALIMPSEST_ARCHIVE_DIR = "archive"
 # WARC files: a new file once the current one passes this size; names start with the prefix.
 PALIMPSEST_WARC_MAX_SIZE = 100 * 1024 * 1024
 PALIMPSEST_WARC_PREFIX = "palimpsest"
 # Addresses the crawler may reach although they are not public: "true" for all, or networks
 # ("127.0.0.0/8,10.1.0.0/16"). Default: none (see crawler/addresses.py).
-PALIMPSEST_ALLOW_PRIVATE_ADDRESSES = os.environ.get("PALIMPSEST_ALLOW_PRIVATE_ADDRESSES", "")
+PALIMPSEST_ALLOW_PRIVATE_ADDRESSES = ""
 # What the WARC archive gets for an unchanged re-check (the same payload again, or a 304):
 # "revisit" (a revisit record, as WARC tools expect; ~450 bytes) or "none" (the capture row
 # alone records the check; the payload is archived already, and `capture --raw` finds it).
-PALIMPSEST_WARC_UNCHANGED = os.environ.get("PALIMPSEST_WARC_UNCHANGED", "revisit")
+PALIMPSEST_WARC_UNCHANGED = "revisit"
 # Re-checks send If-None-Match / If-Modified-Since (never to outlets whose validators lied).
 PALIMPSEST_CONDITIONAL_REQUESTS = True
 # Every Nth unchanged re-check is sent unconditionally, to catch servers whose 304s lie.
@@ -97,7 +101,9 @@ PALIMPSEST_MAX_CANDIDATES_PER_SOURCE = 200
 # Re-check schedule (storage/schedule.py), e.g. PALIMPSEST_SCHEDULE_TIERS="3h=15m,1d=1h,7d=3h,30d=1d,90d=7d",
 # PALIMPSEST_SCHEDULE_RETIRE_AFTER="90d", PALIMPSEST_SCHEDULE_MIN_INTERVAL="5m" (unset: the defaults).
 # Extraction worker processes; 0 extracts inline in the crawling process.
-PALIMPSEST_EXTRACT_WORKERS = int(os.environ.get("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1))
+PALIMPSEST_EXTRACT_WORKERS = os.cpu_count() or 1
+# Captures stored per database transaction (group commit); a smaller batch commits sooner.
+PALIMPSEST_STORE_BATCH = 200
 # A line per fetched page on stderr while a crawl runs.
 PALIMPSEST_PROGRESS = True
 # --- Many workers (`palimpsest run --redis`, crawler.frontier) --------------------------------
@@ -105,6 +111,12 @@ PALIMPSEST_PROGRESS = True
 PALIMPSEST_CLAIMS = False
 # How long a claim holds: a dead worker's checks are taken over after this. Keep it well
 # above DOWNLOAD_TIMEOUT plus the time a page waits to be stored.
-PALIMPSEST_CLAIM_LEASE_SECONDS = int(os.environ.get("PALIMPSEST_CLAIM_LEASE_SECONDS", 300))
+PALIMPSEST_CLAIM_LEASE_SECONDS = 300
 # How many checks of each kind (articles, sources, candidates) a worker claims per pass.
-PALIMPSEST_CLAIM_BATCH = int(os.environ.get("PALIMPSEST_CLAIM_BATCH", 200))
+PALIMPSEST_CLAIM_BATCH = 200
+
+# --- The environment ---------------------------------------------------------------------------
+# PALIMPSEST_* variables override the defaults above, so `scrapy crawl` and `palimpsest` see the
+# same settings. A bad value is left out here and reported at start, in one line naming it
+# (`palimpsest` checks before it runs anything; `scrapy crawl` in crawler.runner.SettingsCheck).
+globals().update(from_environment(dict(globals()), os.environ, lenient=True))

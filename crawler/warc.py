@@ -217,7 +217,8 @@ def build_records(exchange: HttpExchange, *, revisit_of: tuple[str, str] | None 
             record.rec_headers.add_header("WARC-Refers-To-Date", revisit_of[1])
         record_type = "revisit"
     elif revisit_of is not None:
-        http_headers.replace_header("Content-Length", "0")
+        # The HTTP headers as received, Content-Length included: replay tools (pywb) serve the
+        # original record's payload under these headers, so a "0" here replays a blank page.
         record = _BUILDER.create_revisit_record(
             exchange.url,
             exchange.payload_digest,

@@ -4,7 +4,7 @@
 
     from palimpsest import Archive
 
-    with Archive.open() as archive:          # --db / PALIMPSEST_DATABASE_URL / sqlite:///palimpsest.db
+    with Archive.open() as archive:          # PALIMPSEST_DATABASE_URL / sqlite:///palimpsest.db, read-only
         batch = archive.versions(since=saved_cursor)
         for row in batch:                    # dicts, schema "palimpsest.export/1" (docs/export.md)
             ...
@@ -32,6 +32,8 @@ _EXPORTS = {
     "CursorError": "palimpsest.storage.export",
     "StoryNotFound": "palimpsest.storage.export",
     "ArticleNotFound": "palimpsest.storage.history",
+    "ArchiveNotFound": "palimpsest.storage.opening",
+    "NotAnArchive": "palimpsest.storage.opening",
     "VersionNotFound": "palimpsest.storage.history",
 }
 
@@ -39,10 +41,12 @@ __all__ = [
     "FIELDS",
     "SCHEMA",
     "Archive",
+    "ArchiveNotFound",
     "ArticleNotFound",
     "CursorError",
     "DatabaseURLError",
     "ExportBatch",
+    "NotAnArchive",
     "StoryNotFound",
     "VersionNotFound",
 ]

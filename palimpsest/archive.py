@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from palimpsest.storage.db import make_engine, make_session_factory, redact, resolve_database_url
+from palimpsest.storage.db import make_session_factory, redact, resolve_database_url
 from palimpsest.storage.export import BATCH_SIZE, Cursor, decode_cursor, snapshot_session, start_export
-from palimpsest.storage.migrate import ensure_schema
+from palimpsest.storage.opening import open_for_reading, open_for_writing
 
 
 class ExportBatch:
@@ -58,23 +58,25 @@ class ExportBatch:
 
 
 class Archive:
-    """An open archive database. ``Archive.open()`` resolves the URL like the command line and
-    migrates on first use; close it (or use ``with``) to release connections."""
+    """An open archive database, read-only. ``Archive.open()`` resolves the URL like the command
+    line; close it (or use ``with``) to release connections."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._readers = make_session_factory(engine, writes=False)
 
     @classmethod
-    def open(cls, database_url: str | None = None) -> Archive:
-        """``database_url``, else ``PALIMPSEST_DATABASE_URL``, else ``sqlite:///palimpsest.db``."""
-        engine = make_engine(resolve_database_url(database_url))
-        try:
-            ensure_schema(engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(engine)
+    def open(cls, database_url: str | None = None, *, create: bool = False) -> Archive:
+        """``database_url``, else ``PALIMPSEST_DATABASE_URL``, else ``sqlite:///palimpsest.db``.
+
+        An archive that is not there raises ``ArchiveNotFound`` (a typo never makes a new
+        one) unless ``create``, which makes and migrates it. An existing archive is opened
+        read-only, and read-only media are fine; it must be at the current schema
+        (``palimpsest db upgrade``), else ``NotAnArchive``."""
+        url = resolve_database_url(database_url)
+        if create:
+            open_for_writing(url, create=True).engine.dispose()
+        return cls(open_for_reading(url))
 
     @property
     def url(self) -> str:

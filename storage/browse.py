@@ -188,19 +188,9 @@ def story_coverage(session: Session, story: Story, request: PageRequest) -> Page
     )
     total = session.scalar(select(func.count()).select_from(StoryArticle).where(StoryArticle.story_id == story.id))
     page = _fetch_page(session, stmt, request, total)
-    latest = _latest_versions(session, [item["article_id"] for item in page.items])
+    _with_latest_versions(session, page.items)
     free: list[dict[str, Any]] | None = None
     for item in page.items:
-        version = latest.get(item["article_id"], {})
-        item.update(
-            headline=version.get("headline"),
-            versions=version.get("versions", 0),
-            latest_seq=version.get("seq"),
-            last_change=version.get("first_seen_at"),
-            change_kinds=list(version.get("change_kinds") or []),
-            access=version.get("access"),
-            complete=version.get("complete"),
-        )
         item["free_alternatives"] = []
         if item["access"] in PAYWALLED:
             free = free_coverage(session, story) if free is None else free
@@ -256,6 +246,8 @@ def article_header(session: Session, article: Article) -> dict[str, Any]:
         "captures": session.scalar(select(func.count()).select_from(Capture).where(Capture.article_id == article.id))
         or 0,
         "last_outcome": last.outcome if last else None,
+        "last_error": last.error if last else None,
+        "gone_since": gone_since(session, [article.id]).get(article.id) if article.state == "gone" else None,
     }
 
 
@@ -297,7 +289,7 @@ def compare(session: Session, article: Article, from_seq: int | None = None, to_
     from_seq = from_seq if from_seq is not None else to_seq - 1
     old = repo.version_by_seq(session, article.id, from_seq)
     new = repo.version_by_seq(session, article.id, to_seq)
-    for seq, version in ((from_seq, old), (to_seq, new)):
+    for seq, version in ((to_seq, new), (from_seq, old)):  # the one asked for first
         if version is None:
             raise VersionNotFound(f"no version {seq} (versions 1..{latest})")
     assert old is not None and new is not None
@@ -372,3 +364,182 @@ def changes_page(session: Session, request: PageRequest, story: Story | None = N
     for item in page.items:
         item["change_kinds"] = list(item["change_kinds"] or [])
     return page
+
+
+# --- the index: recent articles and outlets -------------------------------------------------------
+
+
+def gone_since(session: Session, article_ids: Sequence[int]) -> dict[int, Any]:
+    """article id -> when it was first found gone (404/410) since it last answered."""
+    if not article_ids:
+        return {}
+    answered = aliased(Capture)
+    last_answer = (
+        select(func.coalesce(func.max(answered.id), 0))
+        .where(answered.article_id == Capture.article_id, answered.outcome != "gone")
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Capture.article_id, func.min(Capture.fetched_at))
+        .where(Capture.article_id.in_(article_ids), Capture.outcome == "gone", Capture.id > last_answer)
+        .group_by(Capture.article_id)
+    )
+    return {article_id: moment for article_id, moment in rows}
+
+
+def _with_latest_versions(session: Session, items: list[dict[str, Any]]) -> None:
+    """Each row (with ``article_id`` and ``state``) gets its latest version's summary and, for
+    a gone article, since when."""
+    ids = [item["article_id"] for item in items]
+    latest = _latest_versions(session, ids)
+    gone = gone_since(session, [item["article_id"] for item in items if item["state"] == "gone"])
+    for item in items:
+        version = latest.get(item["article_id"], {})
+        item.update(
+            headline=version.get("headline"),
+            versions=version.get("versions", 0),
+            latest_seq=version.get("seq"),
+            last_change=version.get("first_seen_at"),
+            change_kinds=list(version.get("change_kinds") or []),
+            access=version.get("access"),
+            complete=version.get("complete"),
+            gone_since=gone.get(item["article_id"]),
+        )
+
+
+def articles_page(session: Session, request: PageRequest, outlet: str | None = None) -> Page:
+    """Every article, most recently changed (or first seen) first, whether in a story or not."""
+    activity = func.coalesce(Article.last_changed_at, Article.first_seen_at)
+    stmt = (
+        select(
+            Article.id.label("article_id"),
+            Article.canonical_url.label("url"),
+            Article.state,
+            Article.first_seen_at,
+            Article.last_checked_at,
+            Outlet.domain.label("outlet"),
+            Outlet.name.label("outlet_name"),
+        )
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .where(Article.state != "candidate")  # fetched only to be judged for a story, and turned down
+        .order_by(activity.desc(), Article.id.desc())
+    )
+    if outlet is not None:
+        stmt = stmt.where(Outlet.domain == outlet)
+    page = _fetch_page(session, stmt, request)
+    _with_latest_versions(session, page.items)
+    return page
+
+
+def outlets_page(session: Session, request: PageRequest) -> Page:
+    """Outlets by domain, with how many articles of each are archived."""
+    stmt = (
+        select(
+            Outlet.domain.label("outlet"),
+            Outlet.name.label("outlet_name"),
+            func.count(Article.id).label("articles"),
+            func.max(Article.last_changed_at).label("last_change"),
+        )
+        .join(Article, Article.outlet_id == Outlet.id)
+        .where(Article.state != "candidate")
+        .group_by(Outlet.id, Outlet.domain, Outlet.name)
+        .order_by(Outlet.domain)
+    )
+    return _fetch_page(session, stmt, request)
+
+
+# --- an article's versions and captures -----------------------------------------------------------
+
+
+def version_page(session: Session, article: Article, seq: int) -> dict[str, Any]:
+    """One version in full: its text, metadata, paywall evidence, and its neighbours."""
+    version = repo.version_by_seq(session, article.id, seq)
+    latest = latest_seq(session, article.id)
+    if version is None:
+        raise VersionNotFound(f"no version {seq} (versions 1..{latest or 0})")
+    return {
+        "article_id": article.id,
+        "url": article.canonical_url,
+        "seq": version.seq,
+        "latest_seq": latest,
+        "first_seen_at": version.first_seen_at,
+        "last_seen_at": version.last_seen_at,
+        "headline": version.headline,
+        "dek": version.dek,
+        "byline": version.byline,
+        "published_at": version.published_at,
+        "modified_at": version.modified_at,
+        "language": version.language,
+        "text": version.text,
+        "paragraphs": [part for part in version.text.split("\n\n") if part.strip()],
+        "captions": version.captions,
+        "word_count": version.word_count,
+        "access": version.access,
+        "complete": version.complete,
+        "paywall_evidence": list(version.paywall_evidence or []),
+        "change_kinds": list(version.change_kinds or []),
+        "similarity": version.similarity,
+        "content_hash": version.content_hash,
+        "extractor": version.extractor,
+        "captures": session.scalars(
+            select(Capture.id).where(Capture.version_id == version.id).order_by(Capture.id).limit(MAX_PAGE_SIZE)
+        ).all(),
+    }
+
+
+def captures_page(session: Session, article: Article, request: PageRequest) -> Page:
+    """One page of an article's fetches, newest first: what each got back, and the version seen."""
+    stmt = (
+        select(
+            Capture.id.label("capture_id"),
+            Capture.fetched_at,
+            Capture.requested_url,
+            Capture.final_url,
+            Capture.http_status,
+            Capture.outcome,
+            Capture.error,
+            Capture.duration_ms,
+            Capture.warc_file,
+            Version.seq.label("version"),
+        )
+        .outerjoin(Version, Version.id == Capture.version_id)
+        .where(Capture.article_id == article.id)
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+    )
+    total = session.scalar(select(func.count()).select_from(Capture).where(Capture.article_id == article.id))
+    page = _fetch_page(session, stmt, request, total)
+    for item in page.items:
+        item["archived"] = item.pop("warc_file") is not None
+    return page
+
+
+# --- a story's candidates -------------------------------------------------------------------------
+
+TURNED_DOWN = ("rejected", "failed")
+
+
+def candidates_page(
+    session: Session, story: Story, request: PageRequest, decisions: Sequence[str] = TURNED_DOWN
+) -> Page:
+    """A story's candidates with these decisions (default: those turned down), with the reason."""
+    stmt = (
+        select(
+            StoryCandidate.url,
+            StoryCandidate.how,
+            StoryCandidate.decision,
+            StoryCandidate.score,
+            StoryCandidate.reason,
+            StoryCandidate.title,
+            StoryCandidate.discovered_at,
+            StoryCandidate.decided_at,
+            StoryCandidate.article_id,
+        )
+        .where(StoryCandidate.story_id == story.id, StoryCandidate.decision.in_(list(decisions)))
+        .order_by(StoryCandidate.decided_at.desc(), StoryCandidate.id.desc())
+    )
+    total = session.scalar(
+        select(func.count())
+        .select_from(StoryCandidate)
+        .where(StoryCandidate.story_id == story.id, StoryCandidate.decision.in_(list(decisions)))
+    )
+    return _fetch_page(session, stmt, request, total)

@@ -7,6 +7,7 @@ every connection. PostgreSQL URLs are routed to psycopg 3 whatever driver the us
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,8 +63,8 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     if read_only:
         return _make_read_only_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # A new file is created (by the first connection); a missing folder is not: see
+        # storage.opening, which decides whether a new archive may be made here at all.
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -79,8 +80,7 @@ def _make_read_only_engine(parsed: URL, **kwargs: Any) -> Engine:
         path = Path(parsed.database).expanduser().resolve()
         if not path.is_file():
             raise DatabaseURLError(f"no database file at {path}")
-        # An SQLite URI, so that the path is opened read-only and never created.
-        uri = URL.create("sqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+        uri = read_only_sqlite_uri(path)
         engine = create_engine(uri, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_read_only_connection)
         event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -90,6 +90,36 @@ def _make_read_only_engine(parsed: URL, **kwargs: Any) -> Engine:
     connect_args["options"] = f"{options} -c default_transaction_read_only=on".strip()
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, connect_args=connect_args, **kwargs)
+
+
+def read_only_sqlite_uri(path: Path) -> URL:
+    """An SQLite URI that opens ``path`` read-only and never creates it.
+
+    ``mode=ro`` first. A WAL database on read-only media (evidence on a read-only mount) cannot
+    be opened that way: a reader must create the ``-shm`` index beside it. There it is opened
+    ``immutable=1`` (no locks, no index), which reads the database file alone: right when no
+    write-ahead log is left beside it, and refused when one is, since its last commits would
+    be silently missing.
+    """
+    location = f"file:{quote(str(path))}"
+    read_only = URL.create("sqlite", database=location, query={"mode": "ro", "uri": "true"})
+    try:
+        probe = sqlite3.connect(f"{location}?mode=ro", uri=True)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc):
+            return read_only  # locked, corrupt...: the engine reports it on first use
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise DatabaseURLError(
+                f"cannot open {path} read-only: its write-ahead log {wal.name} holds commits that are not in"
+                " the database file yet; open it once where it is writable (or copy it there) first"
+            ) from exc
+        return URL.create("sqlite", database=location, query={"mode": "ro", "immutable": "1", "uri": "true"})
+    return read_only
 
 
 def _configure_sqlite_read_only_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diffing import VersionDiff, VersionFields, diff_to_json, diff_versions
-from palimpsest.storage.models import Article, Outlet, Version
+from palimpsest.storage.models import Article, Capture, Outlet, Version
 
 
 class ArticleNotFound(LookupError):
@@ -51,6 +51,18 @@ def version_summary(version: Version) -> dict[str, Any]:
     }
 
 
+def capture_summary(capture: Capture, seq_of: dict[int, int]) -> dict[str, Any]:
+    """One fetch of the article: its id (for ``palimpsest capture ID``), when, what came back."""
+    return {
+        "capture_id": capture.id,
+        "fetched_at": _iso(capture.fetched_at),
+        "outcome": capture.outcome,
+        "http_status": capture.http_status,
+        "version": seq_of.get(capture.version_id) if capture.version_id else None,
+        "error": capture.error,
+    }
+
+
 @dataclass(frozen=True)
 class ArticleHistory:
     article: Article
@@ -59,6 +71,11 @@ class ArticleHistory:
     capture_count: int
     last_outcome: str | None
     last_error: str | None
+    captures: list[Capture] = field(default_factory=list)  # oldest first
+
+    def capture_summaries(self) -> list[dict[str, Any]]:
+        seq_of = {version.id: version.seq for version in self.versions}
+        return [capture_summary(capture, seq_of) for capture in self.captures]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,19 +89,22 @@ class ArticleHistory:
             "last_outcome": self.last_outcome,
             "last_error": self.last_error,
             "versions": [version_summary(v) for v in self.versions],
+            "fetches": self.capture_summaries(),
         }
 
 
 def history_of(session: Session, article: Article) -> ArticleHistory:
     outlet = session.get(Outlet, article.outlet_id)
-    last = repo.last_capture(session, article.id)
+    captures = list(repo.captures_of(session, article.id))
+    last = captures[-1] if captures else None
     return ArticleHistory(
         article=article,
         outlet=outlet,
         versions=list(repo.versions_of(session, article.id)),
-        capture_count=repo.capture_count(session, article.id),
+        capture_count=len(captures),
         last_outcome=last.outcome if last else None,
         last_error=last.error if last else None,
+        captures=captures,
     )
 
 
@@ -120,8 +140,10 @@ def compare_versions(
     if len(versions) < 2 and (from_seq is None or to_seq is None):
         raise VersionNotFound(f"only {len(versions)} version(s) archived: nothing to compare")
     to_seq = to_seq if to_seq is not None else max(versions)
+    if from_seq is None and to_seq == 1:
+        raise VersionNotFound("version 1 is the first: nothing before it to compare (give --from)")
     from_seq = from_seq if from_seq is not None else to_seq - 1
-    for seq in (from_seq, to_seq):
+    for seq in (to_seq, from_seq):  # the one asked for first: `--to 5` of 3 is "no version 5"
         if seq not in versions:
             raise VersionNotFound(f"no version {seq} (versions 1..{max(versions) if versions else 0})")
     old, new = versions[from_seq], versions[to_seq]

@@ -467,7 +467,7 @@ def _store(
         article.last_changed_at = now
     if article.state in ("gone", "retired") and outcome in ("new_version", "unchanged", "not_modified", "paywalled"):
         article.state = "active"  # it answers again: follow it again
-    if article.state == "active" and outcome != "refused":
+    if article.state == "active":  # a refused fetch too: retried on the error back-off
         retry_after = timedelta(seconds=fetch.retry_after_seconds) if fetch.retry_after_seconds else None
         kind = _SCHEDULE_OUTCOMES[outcome]
         stories.schedule(

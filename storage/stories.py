@@ -9,19 +9,22 @@ score) or are rejected with the reason kept.
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
 from palimpsest.storage.models import (
     Article,
     CandidateText,
+    Capture,
     Outlet,
     Story,
     StoryArticle,
@@ -37,10 +40,49 @@ MAX_CANDIDATE_ATTEMPTS = 3
 # A turned-down candidate's kept text is judged again by another story without a new fetch
 # while it is this fresh.
 CANDIDATE_TEXT_FRESH = timedelta(hours=24)
+# A seed whose fetch stored nothing at all (no capture, not even an error) is tried again after this.
+SEED_RETRY_SECONDS = 300
 
 
 class StoryExists(ValueError):
     pass
+
+
+class InvalidStory(ValueError):
+    """A story value a user gave cannot be used; the message says what is expected."""
+
+
+# A slug names the story in URLs (/stories/SLUG) and commands: letters, digits, - _ and .
+SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_TITLE_LENGTH = 500
+MAX_TERM_LENGTH = 200
+MIN_POLL_SECONDS = 60
+MAX_POLL_SECONDS = 366 * 86_400
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise InvalidStory(
+            f"slug {slug!r}: use letters, digits, '-', '_' and '.', starting with a letter or digit"
+            " (at most 100 characters), e.g. water-sale"
+        )
+    return slug
+
+
+def check_story_values(
+    slug: str, title: str, terms: Sequence[str], threshold: float | None, poll_seconds: int | None
+) -> None:
+    """What ``story add`` is given, checked before anything is stored."""
+    check_slug(slug)
+    if not title.strip() or len(title) > MAX_TITLE_LENGTH:
+        raise InvalidStory(f"title: give 1 to {MAX_TITLE_LENGTH} characters")
+    for term in terms:
+        if not term.strip() or len(term) > MAX_TERM_LENGTH:
+            raise InvalidStory(f"match term {term!r}: give 1 to {MAX_TERM_LENGTH} characters")
+    if threshold is not None and not (math.isfinite(threshold) and 0 <= threshold <= 1):
+        raise InvalidStory(f"similarity {threshold}: expected a share from 0 to 1, e.g. 0.15")
+    if poll_seconds is not None and not MIN_POLL_SECONDS <= poll_seconds <= MAX_POLL_SECONDS:
+        raise InvalidStory(f"poll {poll_seconds}: expected {MIN_POLL_SECONDS} to {MAX_POLL_SECONDS} seconds")
 
 
 class StoryNotFound(LookupError):
@@ -83,6 +125,33 @@ def create_story(
         )
     session.flush()
     return story
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What ``remove_story`` deleted with the story (articles and their versions stay)."""
+
+    members: int
+    candidates: int
+    sources: int
+
+
+def remove_story(session: Session, story: Story) -> Removed:
+    """Delete the story, its sources, candidates and memberships. The articles stay in the
+    archive with every version and capture (and on their re-check schedule)."""
+    removed = Removed(
+        members=_delete(session, StoryArticle, StoryArticle.story_id == story.id),
+        candidates=_delete(session, StoryCandidate, StoryCandidate.story_id == story.id),
+        sources=_delete(session, StorySource, StorySource.story_id == story.id),
+    )
+    session.execute(delete(Story).where(Story.id == story.id))
+    return removed
+
+
+def _delete(session: Session, model: type, condition: Any) -> int:
+    count = session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+    session.execute(delete(model).where(condition).execution_options(synchronize_session=False))
+    return count
 
 
 def require_story(session: Session, slug: str) -> Story:
@@ -135,17 +204,83 @@ def unfetched_candidates(session: Session, story: Story | None = None) -> Sequen
     return session.scalars(query.order_by(StoryCandidate.id)).all()
 
 
+def pending_seeds(
+    session: Session, story: Story | None = None, now: datetime | None = None
+) -> list[tuple[StorySource, Story]]:
+    """Seed sources whose article is not (yet) a member of their story, with the story: a seed
+    never fetched, or whose fetch left nothing stored. ``now``: only those due by then (a seed
+    whose fetch left no trace is tried again later, see ``settle_seeds``).
+
+    Once its article is a member, a seed is done: the article's own schedule re-checks it,
+    and retries a refused or failed first fetch on the error back-off."""
+    query = (
+        select(StorySource, Story)
+        .join(Story, Story.id == StorySource.story_id)
+        .where(StorySource.kind == "seed")
+        .order_by(StorySource.story_id, StorySource.id)
+    )
+    if story is not None:
+        query = query.where(StorySource.story_id == story.id)
+    if now is not None:
+        query = query.where(or_(StorySource.next_poll_at.is_(None), StorySource.next_poll_at <= now))
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    found = repo.articles_by_urls(session, sorted({source.url for source, _story in rows}))
+    rows_of_members = session.execute(
+        select(StoryArticle.story_id, StoryArticle.article_id).where(
+            StoryArticle.article_id.in_({article.id for article in found.values()})
+        )
+    )
+    member = {(story_id, article_id) for story_id, article_id in rows_of_members}
+    return [
+        (source, owner)
+        for source, owner in rows
+        if source.url not in found or (owner.id, found[source.url].id) not in member
+    ]
+
+
+def settle_seeds(session: Session, source_ids: Iterable[int], now: datetime) -> None:
+    """After a pass fetched these seeds: a seed whose article joined its story is done (its
+    schedule is the article's now); one whose fetch left nothing stored waits, then is retried."""
+    ids = list(source_ids)
+    if not ids:
+        return
+    still_pending = {source.id for source, _story in pending_seeds(session)}
+    for source in session.scalars(select(StorySource).where(StorySource.id.in_(ids))):
+        source.last_polled_at = now
+        if source.id in still_pending:
+            source.last_error = "the fetch stored nothing; tried again later"
+            source.next_poll_at = now + timedelta(seconds=max(source.poll_interval_seconds, SEED_RETRY_SECONDS))
+        else:
+            source.last_error = None
+            source.next_poll_at = None
+
+
 def next_due_at(session: Session, story: Story | None = None) -> datetime | None:
-    """The earliest moment a source poll or an article check falls due (None: nothing ever)."""
-    source_query = select(func.min(StorySource.next_poll_at))
+    """The earliest moment a source poll, a seed fetch or an article check falls due (None:
+    nothing ever). A seed already in its story is not counted: its article's check is."""
+    source_query = select(func.min(StorySource.next_poll_at)).where(StorySource.kind != "seed")
     article_query = select(func.min(Article.next_check_at)).where(Article.state == "active")
     if story is not None:
         source_query = source_query.where(StorySource.story_id == story.id)
         article_query = article_query.join(StoryArticle, StoryArticle.article_id == Article.id).where(
             StoryArticle.story_id == story.id
         )
-    moments = [m for m in (session.scalar(source_query), session.scalar(article_query)) if m is not None]
+    seeds = [source.next_poll_at or source.created_at for source, _story in pending_seeds(session, story)]
+    moments = [m for m in (session.scalar(source_query), session.scalar(article_query), *seeds) if m is not None]
     return min(moments) if moments else None
+
+
+def due_count(session: Session, now: datetime, story: Story | None = None) -> int:
+    """How many source polls, seed fetches and article checks are due at ``now``."""
+    sources = (
+        select(func.count()).select_from(StorySource).where(StorySource.kind != "seed", StorySource.next_poll_at <= now)
+    )
+    if story is not None:
+        sources = sources.where(StorySource.story_id == story.id)
+    articles = due_articles_query(now, story).with_only_columns(func.count()).order_by(None)
+    return (session.scalar(sources) or 0) + (session.scalar(articles) or 0) + len(pending_seeds(session, story, now))
 
 
 def memberships(session: Session, article_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -365,6 +500,16 @@ def list_stories(session: Session) -> list[dict[str, Any]]:
     ]
 
 
+def _last_captures(session: Session, article_ids: list[int]) -> dict[int, Capture]:
+    """article id -> its latest capture, for the few articles that have no version."""
+    if not article_ids:
+        return {}
+    latest = (
+        select(func.max(Capture.id)).where(Capture.article_id.in_(article_ids)).group_by(Capture.article_id)
+    ).scalar_subquery()
+    return {capture.article_id: capture for capture in session.scalars(select(Capture).where(Capture.id.in_(latest)))}
+
+
 def story_view(session: Session, story: Story) -> dict[str, Any]:
     """The story per outlet: each article's latest headline, versions, last change, access.
 
@@ -384,8 +529,11 @@ def story_view(session: Session, story: Story) -> dict[str, Any]:
         .where(StoryArticle.story_id == story.id)
         .order_by(Outlet.domain, StoryArticle.joined_at, Article.id)
     ).all()
+    unfetched = [article.id for _member, article, _outlet, version, _count in rows if version is None]
+    last_tries = _last_captures(session, unfetched)
     articles = []
     for member, article, outlet, version, count in rows:
+        last_try = last_tries.get(article.id)
         articles.append(
             {
                 "url": article.canonical_url,
@@ -403,6 +551,9 @@ def story_view(session: Session, story: Story) -> dict[str, Any]:
                 "state": article.state,
                 "next_check_at": article.next_check_at.isoformat() if article.next_check_at else None,
                 "based_on_url": article.based_on_url,
+                # Why an article has no text yet: its last fetch's outcome and error.
+                "last_outcome": last_try.outcome if last_try else None,
+                "last_error": last_try.error if last_try else None,
             }
         )
     free = [a["url"] for a in articles if a["access"] == "free" and a["complete"]]

@@ -81,10 +81,22 @@ def test_open_resolves_the_url_like_the_command_line(sessions, database_url, mon
         archive.close()
 
 
-def test_open_migrates_a_new_database(tmp_path):
-    with Archive.open(f"sqlite:///{tmp_path / 'new.db'}") as archive:
+def test_open_never_creates_an_archive_unless_asked(tmp_path):
+    from palimpsest import ArchiveNotFound
+
+    typo = tmp_path / "typo.db"
+    with pytest.raises(ArchiveNotFound, match="no archive at"):
+        Archive.open(f"sqlite:///{typo}")
+    assert not typo.exists()
+    with pytest.raises(ArchiveNotFound):
+        Archive.open(f"sqlite:///{tmp_path / 'no-such-folder' / 'a.db'}")
+    assert not (tmp_path / "no-such-folder").exists()
+
+    with Archive.open(f"sqlite:///{tmp_path / 'new.db'}", create=True) as archive:
         batch = archive.versions()
         assert list(batch) == [] and batch.cursor == "v1.id.0"
+    with Archive.open(f"sqlite:///{tmp_path / 'new.db'}") as archive:  # there now
+        assert list(archive.versions()) == []
 
 
 def test_a_batch_left_early_gives_no_cursor(sessions, database_url):

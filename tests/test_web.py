@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from palimpsest.storage import stories
@@ -314,6 +314,131 @@ def test_pagination_everywhere(client, archive):
     assert get_json(client, "/api/stories?page=99")["stories"] == []
 
 
+def test_any_version_can_be_read_with_its_json_twin(client, archive):
+    article_id = archive["a"]
+    page = get_html(client, f"/articles/{article_id}")
+    assert f'href="/articles/{article_id}/v/3"' in page and "Read the latest text (v3)" in page
+    first = get_html(client, f"/articles/{article_id}/v/1")
+    assert f"<h1>{HEADLINE_1}</h1>" in first and "<p>Members argued for hours.</p>" in first
+    assert f'href="/articles/{article_id}/v/2"' in first  # on to the next version
+    third = get_json(client, f"/api/articles/{article_id}/v/3")["version"]
+    assert third["seq"] == 3 and third["latest_seq"] == 3 and third["headline"] == HEADLINE_2
+    assert third["text"] == BODY.replace("for hours", "for six hours")
+    assert third["paragraphs"][1] == "Members argued for six hours." and third["change_kinds"] == ["body"]
+    assert len(third["captures"]) == 1
+    # A one-version article reads too.
+    only = get_html(client, f"/articles/{archive['paywalled']}/v/1")
+    assert "Only the first paragraph." in only and "hard, incomplete" in only
+    assert client.get(f"/articles/{article_id}/v/4").status_code == 404
+    assert client.get(f"/api/articles/{article_id}/v/99999999999999999999").status_code == 404
+
+
+def test_captures_are_listed_with_ids_outcomes_and_the_raw_page(client, archive, sessions, tmp_path):
+    article_id = archive["a"]
+    data = get_json(client, f"/api/articles/{article_id}")
+    captures = data["captures"]
+    assert [c["outcome"] for c in captures] == ["new_version"] * 3 and [c["version"] for c in captures] == [3, 2, 1]
+    page = get_html(client, f"/articles/{article_id}")
+    assert f'href="/captures/{captures[0]["capture_id"]}"' in page
+    listed = get_json(client, f"/api/articles/{article_id}/captures?per_page=2")
+    assert [c["capture_id"] for c in listed["captures"]] == [c["capture_id"] for c in captures[:2]]
+    assert listed["pagination"]["total"] == 3
+    one = get_json(client, f"/api/captures/{captures[2]['capture_id']}")["capture"]
+    assert one["outcome"] == "new_version" and one["version"] == 1 and one["article_id"] == article_id
+    assert "new_version" in get_html(client, f"/captures/{captures[2]['capture_id']}")
+    # These test captures archived nothing: the raw page says so, as a 404.
+    assert client.get(f"/captures/{captures[0]['capture_id']}/raw").status_code == 404
+    assert client.get("/captures/99999/raw").status_code == 404
+
+
+def test_the_raw_capture_is_served_as_inert_text(newsroom, cli, database_url):
+    from palimpsest.newsroom.content import LEDGER_PATH
+
+    cli.crawl(newsroom.url("ledger", LEDGER_PATH))
+    app = create_app(database_url, str(cli.archive_dir))
+    try:
+        response = app.test_client().get("/captures/1/raw")
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'; sandbox")
+    assert b"<title>Harbor City to Sell Its Water Utility" in response.data
+
+
+def test_the_index_lists_recent_articles_and_outlets_without_any_story(sessions, database_url):
+    with sessions() as session, session.begin():
+        for n in range(3):
+            ingest(session, f"https://solo.example/{n}", "solo.example", "Solo News",
+                   extracted(BODY, f"Headline {n}"), at=T0 + timedelta(minutes=n))  # fmt: skip
+    app = create_app(database_url)
+    try:
+        client = app.test_client()
+        page = get_html(client, "/")
+        assert "No stories yet" in page and "Headline 2" in page and "Solo News" in page
+        data = get_json(client, "/api/stories")
+        assert [a["headline"] for a in data["recent_articles"]] == ["Headline 2", "Headline 1", "Headline 0"]
+        assert data["outlets"] == [
+            {"outlet": "solo.example", "outlet_name": "Solo News", "articles": 3,
+             "last_change": (T0 + timedelta(minutes=2)).isoformat()}
+        ]  # fmt: skip
+        listed = get_json(client, "/api/articles?outlet=solo.example&per_page=2")
+        assert len(listed["articles"]) == 2 and listed["pagination"]["next"]
+        assert get_json(client, "/api/articles?outlet=other.example")["articles"] == []
+        assert "Solo News" in get_html(client, "/outlets")
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
+def test_gone_articles_keep_their_last_headline_and_say_since_when(sessions, database_url):
+    gone_at = T0 + timedelta(days=2)
+    with sessions() as session, session.begin():
+        article_id = ingest(session, "https://g.example/a", "g.example", "G", extracted(BODY, "Still here"), at=T0,
+                            story="council")  # fmt: skip
+        fetch = FetchRecord(requested_url="https://g.example/a", canonical_url="https://g.example/a",
+                            outlet_domain="g.example", fetched_at=gone_at, http_status=404)  # fmt: skip
+        assert ingest_capture(session, fetch, None, now=gone_at).outcome == "gone"
+    app = create_app(database_url)
+    try:
+        client = app.test_client()
+        story = get_html(client, "/stories/council")
+        assert "Still here" in story and "gone since" in story and "(no headline)" not in story
+        article = get_json(client, f"/api/articles/{article_id}")["article"]
+        assert article["state"] == "gone" and article["gone_since"] == gone_at.isoformat()
+        assert article["headline"] == "Still here"
+        assert "gone since" in get_html(client, f"/articles/{article_id}")
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
+def test_the_story_page_lists_rejected_candidates_with_reasons(sessions, database_url, archive):
+    from palimpsest.storage.models import Story, StoryCandidate
+
+    with sessions() as session, session.begin():
+        story = session.scalars(select(Story).where(Story.slug == "council")).one()
+        for n, (decision, reason) in enumerate(
+            [("rejected", "similarity 0.03 < 0.15, no match term"), ("failed", "no article text after 3 attempts"),
+             ("joined", "term: budget")]
+        ):  # fmt: skip
+            session.add(StoryCandidate(story_id=story.id, url=f"https://c.example/{n}", how="feed",
+                                       discovered_at=T0, decided_at=T0 + timedelta(minutes=n),
+                                       decision=decision, reason=reason, score=0.03))  # fmt: skip
+    app = create_app(database_url)
+    try:
+        client = app.test_client()
+        page = get_html(client, "/stories/council")
+        assert "Turned down (2)" in page
+        assert "similarity 0.03 &lt; 0.15, no match term" in page and "no article text after 3 attempts" in page
+        assert "term: budget" not in page
+        data = get_json(client, "/api/stories/council")
+        assert {c["decision"] for c in data["turned_down"]} == {"rejected", "failed"}
+        joined = get_json(client, "/api/stories/council/candidates?decision=joined")
+        assert [c["reason"] for c in joined["candidates"]] == ["term: budget"]
+        assert client.get("/api/stories/council/candidates?decision=maybe").status_code == 400
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 
@@ -520,11 +645,11 @@ def one_line_error(result, fragment: str) -> None:
 
 def test_serve_refuses_a_missing_or_foreign_database(cli, tmp_path):
     missing = tmp_path / "missing.db"
-    one_line_error(cli("--db", f"sqlite:///{missing}", "serve", "--port", "0"), "no database file")
+    one_line_error(cli("--db", f"sqlite:///{missing}", "serve", "--port", "0"), "no archive at")
     assert not missing.exists()
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
-    one_line_error(cli("--db", f"sqlite:///{empty}", "serve", "--port", "0"), "not a palimpsest archive")
+    one_line_error(cli("--db", f"sqlite:///{empty}", "serve", "--port", "0"), "no archive at")
 
 
 def test_serve_refuses_a_database_behind_the_schema(cli, sessions, database_url):

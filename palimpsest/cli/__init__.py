@@ -1,27 +1,41 @@
 """The ``palimpsest`` command: a module per subcommand, as Scrapy keeps ``scrapy/commands/``.
 
 Each command module names itself (``NAME``, ``HELP``), declares its arguments
-(``add_arguments``) and runs (``run(args) -> exit code``). Every command that a user can get
-wrong (a bad URL, an unreachable database, an unknown article) ends with a one-line message
-and a non-zero exit, never a traceback: 0 all fine, 1 some pages or inputs failed, 2 a usage
-or setup error.
+(``add_arguments``) and runs (``run(args) -> exit code``). Every setting is checked before a
+command runs. Every mistake a user can make (a bad URL or setting, a ``--db`` that is not an
+archive, a closed pipe, a busy port, an unknown article) ends with one line on stderr, never a
+traceback. Exit codes: 0 done; 1 the command failed (every page of a crawl or a pass failed,
+an input failed, the database went away, the output was closed); 2 a usage or setup error;
+128 + N when signal N (Ctrl-C: 130, SIGTERM: 143) cut a crawl short.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any, NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest import __version__
 from palimpsest.cli import capture, crawl, db, demo, diff, export, extract, history, newsroom, run, serve, story
-from palimpsest.cli.common import UserError
+from palimpsest.cli.common import UserError, close_archives, database_reason, silence_stdout
 
 # In the order `palimpsest --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
     crawl, story, run, history, diff, capture, serve, export, extract, db, demo, newsroom,
 )  # fmt: skip
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said in one line (and exit code 2, as argparse does)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("palimpsest").strip()
+        self.exit(2, f"palimpsest: {command + ': ' if command else ''}{message} (see: {self.prog} --help)\n")
 
 
 def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
@@ -30,7 +44,7 @@ def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     On subcommands they default to SUPPRESS, so that ``palimpsest --db X crawl`` keeps X.
     """
     default = (lambda value: argparse.SUPPRESS) if for_subcommand else (lambda value: value)
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--db",
         metavar="URL",
@@ -58,7 +72,7 @@ def _common_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options(for_subcommand=True)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="palimpsest",
         description="A paywall-aware news archiver: every revision of every article, and what changed.",
         parents=[_common_options(for_subcommand=False)],
@@ -76,10 +90,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        args.settings = checked_settings(args.setting)
         return args.handler(args)
     except UserError as exc:
-        print(f"palimpsest: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        # The reader went away (`| head`): say so once; nothing more can be written.
+        silence_stdout()
+        return fail("output closed before everything was written", 1)
     except KeyboardInterrupt:
-        print("palimpsest: interrupted", file=sys.stderr)
-        return 130
+        return fail("interrupted", 130)
+    except SQLAlchemyError as exc:
+        reason = database_reason(exc)
+        if "database is locked" in reason:
+            reason += ": another process kept writing to it; try again when it is done"
+        return fail(f"database error: {reason}", 1)
+    finally:
+        close_archives()
+
+
+def fail(message: str, exit_code: int) -> int:
+    print(f"palimpsest: {message}", file=sys.stderr, flush=True)
+    return exit_code
+
+
+def checked_settings(pairs: Sequence[str]) -> dict[str, Any]:
+    """The environment's and ``-s`` settings, parsed and checked before anything runs."""
+    from palimpsest.crawler.configuration import SettingError
+    from palimpsest.crawler.runner import command_line_settings
+
+    try:
+        return command_line_settings(pairs, os.environ)
+    except SettingError as exc:
+        raise UserError(f"bad setting: {exc}", 2) from exc

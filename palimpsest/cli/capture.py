@@ -6,14 +6,14 @@ import argparse
 import json
 import sys
 
-from palimpsest.cli.common import UserError, open_archive
+from palimpsest.cli.common import UserError, bounded_int, open_archive
 
 NAME = "capture"
 HELP = "one capture's metadata, or its archived page"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", type=int, metavar="ID")
+    parser.add_argument("id", type=bounded_int(1), metavar="ID")
     parser.add_argument("--raw", action="store_true", help="print the archived page bytes (from the WARC file)")
     parser.add_argument("--json", action="store_true", help="metadata as JSON")
 

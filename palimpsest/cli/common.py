@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -21,70 +22,170 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
+# Row ids and counts beyond this cannot exist (and SQLite refuses to bind larger integers).
+LARGEST_ID = 2**31 - 1
+
+
+def bounded_int(minimum: int, maximum: int = LARGEST_ID) -> Callable[[str], int]:
+    """An argparse type: a whole number within bounds (argparse turns the error into one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {minimum} to {maximum}, got {text}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def bounded_float(minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type: a number within bounds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a number from {minimum:g} to {maximum:g}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 @dataclass
 class OpenArchive:
     """An archive opened for one command: its engine, session factories and WARC folder."""
 
     url: str
     engine: Engine
-    sessions: sessionmaker[Session]
+    writers: sessionmaker[Session] | None  # None when opened for reading
     readers: sessionmaker[Session]
     archive_dir: str
 
+    def sessions(self) -> Session:
+        """A session that may write (the archive was opened for writing)."""
+        if self.writers is None:
+            raise RuntimeError("this archive was opened for reading")
+        return self.writers()
 
-def open_archive(args: argparse.Namespace, *, migrate: bool = True) -> OpenArchive:
-    """The database (created and migrated on first use) and the archive directory."""
+
+def open_archive(
+    args: argparse.Namespace, *, write: bool = False, create: bool = False, any_revision: bool = False
+) -> OpenArchive:
+    """The archive named by ``--db`` (or the environment) and the WARC folder.
+
+    Reading commands open an existing archive read-only (also on read-only media); writing
+    commands migrate it; ``create`` lets a writing command make a new archive, and says so.
+    A typo'd ``--db`` is one line, never a new empty archive."""
     from palimpsest.storage.db import (
         DatabaseURLError,
-        make_engine,
         make_session_factory,
         redact,
-        resolve_database_url,
     )
-    from palimpsest.storage.migrate import ensure_schema
+    from palimpsest.storage.opening import ArchiveUnavailable, open_for_reading, open_for_writing
 
-    url = resolve_database_url(args.db)
+    url = database_url_of(args)
     try:
-        engine = make_engine(url)
-        if migrate:
-            ensure_schema(engine)
+        if write or create:
+            opened = open_for_writing(url, create=create)
+            engine = opened.engine
+            if opened.created:
+                print(f"palimpsest: created a new archive at {redact(url)}", file=sys.stderr, flush=True)
         else:
-            with engine.connect():
-                pass
+            engine = open_for_reading(url, any_revision=any_revision)
     except DatabaseURLError as exc:
+        raise UserError(f"cannot open database {redact(url)}: {exc}", 2) from exc
+    except ArchiveUnavailable as exc:
         raise UserError(str(exc), 2) from exc
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise UserError(f"cannot open database {redact(url)}: {reason}") from exc
+    except DatabaseError as exc:
+        raise UserError(f"cannot open database {redact(url)}: {database_reason(exc)}") from exc
     except ModuleNotFoundError as exc:
         raise UserError(f"missing database driver ({exc.name}): pip install 'palimpsest[postgres]'") from exc
-    archive_dir = args.archive or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
-    return OpenArchive(
-        url, engine, make_session_factory(engine), make_session_factory(engine, writes=False), archive_dir
-    )
+    _OPENED.append(engine)
+    archive_dir = archive_dir_of(args)
+    writes = make_session_factory(engine) if write or create else None
+    return OpenArchive(url, engine, writes, make_session_factory(engine, writes=False), archive_dir)
 
 
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    settings = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UserError(f"-s expects NAME=VALUE, got {pair!r}", 2)
-        settings[name.strip()] = value
-    return settings
+def database_url_of(args: argparse.Namespace) -> str:
+    """The archive database: ``--db``, ``-s PALIMPSEST_DATABASE_URL=``, the environment, or
+    ``sqlite:///palimpsest.db``."""
+    from palimpsest.storage.db import resolve_database_url
+
+    return resolve_database_url(args.db or getattr(args, "settings", {}).get("PALIMPSEST_DATABASE_URL"))
+
+
+# Engines the command opened, closed when it ends (cli.main): a command run in-process (a
+# test, a script calling main) leaves no connection behind.
+_OPENED: list[Engine] = []
+
+
+def close_archives() -> None:
+    while _OPENED:
+        _OPENED.pop().dispose()
+
+
+def archive_dir_of(args: argparse.Namespace) -> str:
+    """The WARC folder: ``--archive``, ``-s PALIMPSEST_ARCHIVE_DIR=``, the environment, or
+    ``./archive``."""
+    given = args.archive or getattr(args, "settings", {}).get("PALIMPSEST_ARCHIVE_DIR")
+    return given or os.environ.get("PALIMPSEST_ARCHIVE_DIR") or "archive"
+
+
+def database_reason(exc: BaseException) -> str:
+    from palimpsest.storage.opening import database_reason as reason
+
+    return reason(exc)
+
+
+def silence_stdout() -> None:
+    """After the reader of our output went away: send the rest nowhere, so that Python's own
+    flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def crawl_settings(args: argparse.Namespace, archive: OpenArchive, extra: dict[str, Any] | None = None) -> Any:
     from palimpsest.crawler.runner import build_settings
 
-    overrides: dict[str, Any] = {
-        "PALIMPSEST_DATABASE_URL": archive.url,
-        "PALIMPSEST_ARCHIVE_DIR": archive.archive_dir,
-        "PALIMPSEST_PROGRESS": not args.quiet,
-    }
+    overrides: dict[str, Any] = {"PALIMPSEST_PROGRESS": not args.quiet}
     overrides.update(extra or {})
-    overrides.update(parse_settings(args.setting))
+    overrides.update(args.settings)  # -s, checked at start (cli.main)
+    # The archive this command opened, whichever way it was named.
+    overrides.update(PALIMPSEST_DATABASE_URL=archive.url, PALIMPSEST_ARCHIVE_DIR=archive.archive_dir)
     return build_settings(overrides)
+
+
+def failed_fetches(stats: Any) -> tuple[int, int]:
+    """(fetches that failed or were refused, fetches tried) in one crawl: pages and sources."""
+    pages = sum(stats.counts.values())
+    failed_pages = stats.counts.get("error", 0) + stats.counts.get("refused", 0)
+    sources = stats.extra.get("sources_polled", 0)
+    failed_sources = sum(1 for outcome, _url, _error in stats.problems if outcome == "source error")
+    return failed_pages + failed_sources, pages + sources
+
+
+def crawl_exit_code(passes: Sequence[Any], stop_signal: int | None) -> int:
+    """0 done (pages that failed are in the summary, and on the error back-off); 1 a crawl or
+    pass in which every fetch failed or was refused (a setting, the network or the site is
+    wrong), or that stopped on a database or internal error; 128 + the signal number when a
+    signal (Ctrl-C, SIGTERM) cut it short."""
+    if stop_signal:
+        return 128 + stop_signal
+    for stats in passes:
+        failed, tried = failed_fetches(stats)
+        if stats.internal_errors or stats.database_error or (failed and failed == tried):
+            return 1
+    return 0
 
 
 def checked_urls(urls: Sequence[str]) -> list[str]:

@@ -1,12 +1,14 @@
-"""``palimpsest db upgrade | current | check``: the schema and its migrations."""
+"""``palimpsest db upgrade | current | check``: the schema and its migrations.
+
+``upgrade`` is the one command meant to create an archive (it says so); ``current`` and
+``check`` only read, and a database that is not there is an error, not a new archive.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from palimpsest.cli.common import UserError, open_archive
+from palimpsest.cli.common import open_archive
 
 NAME = "db"
 HELP = "schema migrations"
@@ -20,20 +22,18 @@ def run(args: argparse.Namespace) -> int:
     from palimpsest.storage import migrate
     from palimpsest.storage.db import redact
 
-    archive = open_archive(args, migrate=args.action == "upgrade")
-    try:
-        if args.action == "upgrade":
-            print(f"{redact(archive.url)}: at revision {migrate.current_revision(archive.engine)} (head)")
-            return 0
-        if args.action == "current":
-            current = migrate.current_revision(archive.engine)
-            head = migrate.head_revision()
-            state = "up to date" if current == head else f"behind head {head}; run: palimpsest db upgrade"
-            print(f"{redact(archive.url)}: revision {current or 'none (empty database)'} ({state})")
-            return 0
-        result = migrate.check(archive.engine)
-    except SQLAlchemyError as exc:
-        raise UserError(f"database error: {exc}") from exc
+    if args.action == "upgrade":
+        archive = open_archive(args, create=True)
+        print(f"{redact(archive.url)}: at revision {migrate.current_revision(archive.engine)} (head)")
+        return 0
+    archive = open_archive(args, any_revision=True)
+    if args.action == "current":
+        current = migrate.current_revision(archive.engine)
+        head = migrate.head_revision()
+        state = "up to date" if current == head else f"behind head {head}; run: palimpsest db upgrade"
+        print(f"{redact(archive.url)}: revision {current} ({state})")
+        return 0
+    result = migrate.check(archive.engine)
     if result.ok:
         print(f"{redact(archive.url)}: at head {result.head}; models and database agree")
         return 0

@@ -4,14 +4,15 @@ A story is added with one seed article, two outlets' feeds and a news sitemap; a
 of the scheduler discovers the coverage (related articles join, unrelated ones do not); the
 Harbor Ledger then rewrites its headline and edits a paragraph, its sitemap says so, and the
 second pass re-checks the article and stores version 2. The demo ends with the story, the
-article's history and the word-level diff. Everything lands in a temporary directory unless
-``--dir`` is given.
+article's history and the word-level diff. Everything lands in a temporary folder, removed at
+the end, unless ``--dir`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -40,12 +41,33 @@ LOCAL_SETTINGS = {
 MATCH_TERMS = ("water utility", "Tidewater")
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    directory = Path(args.dir or tempfile.mkdtemp(prefix="palimpsest-demo-"))
-    directory.mkdir(parents=True, exist_ok=True)
+def demo_directory(given: str | None) -> Path:
+    """``--dir`` (made if new), or a new temporary folder."""
+    if given is None:
+        return Path(tempfile.mkdtemp(prefix="palimpsest-demo-"))
+    directory = Path(given)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise UserError(f"--dir: {given} is a file, not a folder", 2) from exc
+    except OSError as exc:
+        raise UserError(f"--dir: cannot create {given}: {exc.strerror or exc}", 2) from exc
+    return directory
+
+
+def run(args: argparse.Namespace) -> int:
+    directory = demo_directory(args.dir)
+    try:
+        return run_demo(args, directory)
+    finally:
+        if args.dir is None:  # a temporary folder: nothing is left behind
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def run_demo(args: argparse.Namespace, directory: Path) -> int:
     args.db = args.db or f"sqlite:///{directory / 'palimpsest.db'}"
     args.archive = args.archive or str(directory / "archive")
-    archive = open_archive(args)
+    archive = open_archive(args, create=True)
     settings = crawl_settings(args, archive, LOCAL_SETTINGS)
     print(f"palimpsest demo: database and archive in {directory}")
 
@@ -94,7 +116,11 @@ def run_demo(args: argparse.Namespace) -> int:
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     print(f"\n6. What changed (palimpsest diff {ledger_url})\n")
     print(render_text(comparison.diff, color=color))
-    print(f"\nEverything fetched is in {archive.archive_dir} (WARC); the database is {args.db}.")
+    if args.dir is None:
+        print("\nThe demo ran in a temporary folder, removed now; keep its archive with --dir DIR.")
+    else:
+        print(f"\nEverything fetched is in {archive.archive_dir} (WARC); the database is {args.db}.")
+    archive.engine.dispose()
     return 0
 
 
@@ -104,7 +130,3 @@ HELP = "the whole loop against the local newsroom, offline"
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", help="keep the demo's database and archive here (default: a temporary directory)")
-
-
-def run(args: argparse.Namespace) -> int:
-    return run_demo(args)

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from palimpsest.cli.common import UserError, article_for, open_archive
+from palimpsest.cli.common import UserError, article_for, bounded_int, open_archive
 from palimpsest.cli.output import when
 
 NAME = "diff"
@@ -17,9 +17,11 @@ HELP = "what changed between two versions of an article"
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("url", metavar="URL")
     parser.add_argument(
-        "--from", dest="from_seq", type=int, metavar="N", help="old version (default: the one before --to)"
+        "--from", dest="from_seq", type=bounded_int(1), metavar="N", help="old version (default: the one before --to)"
     )
-    parser.add_argument("--to", dest="to_seq", type=int, metavar="M", help="new version (default: the latest)")
+    parser.add_argument(
+        "--to", dest="to_seq", type=bounded_int(1), metavar="M", help="new version (default: the latest)"
+    )
     parser.add_argument("--format", choices=["text", "json", "html"], default="text")
 
 

@@ -35,6 +35,8 @@ def cursor_argument(value: str | None) -> str | None:
         content = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise UserError(f"--since: cannot read cursor file {path}: {exc.strerror or exc}", 2) from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"--since: {path} is not a cursor file (not text)", 2) from exc
     if not content:
         raise UserError(f"--since: cursor file {path} is empty", 2)
     return content

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from palimpsest.cli.common import UserError
+from palimpsest.cli.common import UserError, bounded_int
 from palimpsest.crawler.extract import Extraction, ExtractionError, extract_article
 from palimpsest.crawler.extract.urls import is_http_url
 from palimpsest.crawler.fetch import FetchError, fetch_once
@@ -91,12 +91,44 @@ def run_extract(
         raise UserError("--url names the source of one file; give one input with it")
     out = Path(out_dir) if out_dir else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        refuse_name_collisions(inputs)
+        prepare_out_dir(out)
     if jobs > 1 and len(inputs) > 1:
         with ProcessPoolExecutor(min(jobs, len(inputs))) as pool:
             results: Any = pool.map(extract_one, inputs, [url] * len(inputs), chunksize=4)
             return _report(results, as_json, out)
     return _report((extract_one(source, url) for source in inputs), as_json, out)
+
+
+def refuse_name_collisions(inputs: Sequence[str]) -> None:
+    """Two inputs that would write the same ``<name>.txt``: one would overwrite the other."""
+    seen: dict[str, str] = {}
+    for source in inputs:
+        name = f"{output_name(source)}.txt"
+        if name in seen and seen[name] != source:
+            raise UserError(
+                f"--out: {seen[name]} and {source} would both write {name}; extract them into separate folders", 2
+            )
+        seen[name] = source
+
+
+def prepare_out_dir(out: Path) -> None:
+    """``--out`` exists as a writable folder (made if new), or one line says why not."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise UserError(f"--out: {out} is a file, not a folder", 2) from exc
+    except OSError as exc:
+        raise UserError(f"--out: cannot create {out}: {exc.strerror or exc}", 2) from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"--out: cannot write into {out}: permission denied", 2)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"--out: cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _report(results: Any, as_json: bool, out: Path | None) -> int:
@@ -109,7 +141,7 @@ def _report(results: Any, as_json: bool, out: Path | None) -> int:
                 print(json.dumps({"source": source, "error": error}, ensure_ascii=False))
             continue
         if out is not None:
-            (out / f"{output_name(source)}.txt").write_text(extraction.text + "\n", encoding="utf-8")
+            _write_text(out / f"{output_name(source)}.txt", extraction.text + "\n")
             written += 1
         if as_json:
             print(json.dumps({"source": source, **extraction.as_dict()}, ensure_ascii=False), flush=True)
@@ -131,7 +163,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     parser.add_argument("--url", help="the URL a file was fetched from (for canonical links and metadata)")
     parser.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
     parser.add_argument("--out", metavar="DIR", help="write <name>.txt (the article body) per input into DIR")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    parser.add_argument(
+        "--jobs", type=bounded_int(1, 256), default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ def format_history(history: ArticleHistory) -> str:
     ]
     if history.last_outcome in ("error", "refused", "gone"):
         lines.append(f"last capture: {history.last_outcome}: {history.last_error}")
+    lines += format_fetches(history)
     for version in history.versions:
         access = version.access + ("" if version.complete else ", incomplete")
         changes = ", ".join(version.change_kinds or []) or ("first version" if version.seq == 1 else "-")
@@ -34,3 +35,26 @@ def format_history(history: ArticleHistory) -> str:
         if version.byline:
             lines.append(f"    by {version.byline}")
     return "\n".join(lines)
+
+
+# The text history lists the latest fetches; --json lists all of them.
+FETCHES_SHOWN = 10
+
+
+def format_fetches(history: ArticleHistory) -> list[str]:
+    """The latest fetches with their capture ids (what ``palimpsest capture ID`` takes)."""
+    fetches = history.capture_summaries()
+    if not fetches:
+        return []
+    shown = fetches[-FETCHES_SHOWN:]
+    earlier = len(fetches) - len(shown)
+    lines = ["", f"fetches (latest {len(shown)} of {len(fetches)}; --json lists all):" if earlier else "fetches:"]
+    for item in shown:
+        status = item["http_status"] if item["http_status"] is not None else "-"
+        version = f" v{item['version']}" if item["version"] else ""
+        error = f"  ({item['error']})" if item["error"] else ""
+        fetched = when(datetime.fromisoformat(item["fetched_at"]))
+        lines.append(
+            f"  capture {item['capture_id']:<6} {fetched}  HTTP {status:<3}  {item['outcome']}{version}{error}"
+        )
+    return lines

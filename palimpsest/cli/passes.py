@@ -17,7 +17,7 @@ from palimpsest.cli.common import print_summary as default_summary
 from palimpsest.crawler.plans import pass_work
 from palimpsest.crawler.runner import Crawls
 from palimpsest.crawler.spiders.story import StorySpider
-from palimpsest.storage import claims, judging
+from palimpsest.storage import claims, judging, stories
 from palimpsest.storage.models import Story, StoryCandidate
 
 
@@ -83,6 +83,10 @@ async def run_pass(
                 f" {stats.extra.get('hint_rechecks', 0)} re-check(s) brought forward by feed/sitemap dates",
                 flush=True,
             )
+    if stats is not None and not stats.database_error and not stats.interrupted:
+        seeds = [seed.source_id for seed in work.seeds if seed.source_id is not None]
+        with archive.sessions() as session, session.begin():
+            stories.settle_seeds(session, seeds, datetime.now(UTC))
     if stats is None or not stats.database_error:
         _judge_candidates(archive, story_id, policy)
     return stats

@@ -16,7 +16,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from palimpsest.cli.common import UserError, crawl_settings, open_archive
+from palimpsest.cli.common import UserError, bounded_float, bounded_int, crawl_exit_code, crawl_settings, open_archive
 from palimpsest.cli.passes import SharedFrontier, run_pass
 from palimpsest.crawler.pipelines import schedule_policy
 from palimpsest.crawler.runner import Crawls, run_crawls
@@ -25,12 +25,19 @@ from palimpsest.storage.models import Story
 
 # How often a worker with nothing to claim looks again while other workers hold due checks.
 IDLE_WORKER_POLL_SECONDS = 1.0
+# The shortest nap between passes, and the nap after a pass that left what was due still due.
+MIN_SLEEP_SECONDS = 1.0
+STUCK_WAIT_SECONDS = 60.0
 
 
 def shared_frontier_settings(redis_url: str, database_url: str) -> dict[str, Any]:
     """The settings of a worker of ``run --redis``, once its servers are known to be usable."""
+    from urllib.parse import urlsplit
+
     from sqlalchemy.engine import make_url
 
+    if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise UserError(f"--redis: not a Redis URL: {redis_url!r}; e.g. redis://host:6379/0", 2)
     if make_url(database_url).get_backend_name() != "postgresql":
         raise UserError(
             "run --redis needs a PostgreSQL archive that every worker can reach (--db postgresql://...);"
@@ -42,7 +49,10 @@ def shared_frontier_settings(redis_url: str, database_url: str) -> dict[str, Any
         from palimpsest.crawler.frontier import frontier_settings
     except ModuleNotFoundError as exc:
         raise UserError(f"missing {exc.name}: pip install 'palimpsest[redis]'") from exc
-    server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+    try:
+        server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+    except ValueError as exc:
+        raise UserError(f"--redis: not a Redis URL ({exc}); e.g. redis://host:6379/0", 2) from exc
     try:
         server.ping()
     except (redis.RedisError, ValueError) as exc:
@@ -69,27 +79,42 @@ def scheduler(args: argparse.Namespace, archive: Any, settings: Any) -> int:
         except stories.StoryNotFound as exc:
             raise UserError(f"no story {args.story!r} (see: palimpsest story list)") from exc
 
+    passes: list[Any] = []
+
     async def main(crawls: Crawls) -> int:
         number, last_held = 0, 0
         while True:
             number += 1
+            started = datetime.now(UTC)
+            with archive.readers() as session:
+                due_before = stories.due_count(session, started, _story(session, story_id))
             stats = await run_pass(
                 crawls, archive, story_id, policy=policy, verify_every=verify_every, limit=args.limit, number=number,
                 shared=shared, report_idle=not last_held,
             )  # fmt: skip
+            if stats is not None:
+                passes.append(stats)
             if args.once or crawls.stopping:
-                return 0
+                return crawl_exit_code(passes, crawls.stop_signal)
             if shared is not None and stats is not None:
                 continue  # there may be more to claim, or more queued by other workers: go on
             now = datetime.now(UTC)
             with archive.readers() as session:
-                story = session.get(Story, story_id) if story_id else None
+                story = _story(session, story_id)
                 due = stories.next_due_at(session, story)
                 held, first_lease_ends = claims.held_elsewhere(session, now) if shared else (0, None)
-            if args.until_idle and (due is None or due > now):
-                print("Nothing is due: stopping (--until-idle).", flush=True)
-                return 0
+                # Of what was due when the pass started, nothing was done: wait, do not spin.
+                still_due = stories.due_count(session, started, story) if stats is not None and due_before else 0
+                stuck = due_before > 0 and still_due >= due_before
+            if args.until_idle and (due is None or due > now or stuck):
+                if stuck:
+                    print("Stopping (--until-idle): a check stayed due after a pass that tried it.", flush=True)
+                else:
+                    print("Nothing is due: stopping (--until-idle).", flush=True)
+                return crawl_exit_code(passes, crawls.stop_signal) or (1 if stuck else 0)
             wait = args.max_sleep if due is None else (due - now).total_seconds()
+            if stuck:
+                wait = STUCK_WAIT_SECONDS
             if held and first_lease_ends is not None:
                 # Look again soon: the holders may queue work to share, or finish; a dead
                 # worker's claims are free when the first lease ends.
@@ -102,13 +127,17 @@ def scheduler(args: argparse.Namespace, archive: Any, settings: Any) -> int:
                         flush=True,
                     )
             last_held = held
-            wait = min(max(wait, 1.0), args.max_sleep)
+            wait = min(max(wait, MIN_SLEEP_SECONDS), args.max_sleep)
             if not held:
                 print(f"Sleeping {wait:.0f}s until the next check is due (Ctrl-C to stop).", flush=True)
             if not await crawls.sleep(wait):
-                return 0
+                return crawl_exit_code(passes, crawls.stop_signal)
 
     return run_crawls(settings, main, verbose=args.verbose)
+
+
+def _story(session: Any, story_id: int | None) -> Story | None:
+    return session.get(Story, story_id) if story_id else None
 
 
 NAME = "run"
@@ -118,8 +147,14 @@ HELP = "the scheduler: poll sources, re-check due articles"
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="one pass, then exit (for cron)")
     parser.add_argument("--story", metavar="SLUG", help="only this story's sources and articles")
-    parser.add_argument("--max-sleep", type=float, default=300, metavar="SECONDS", help="longest nap between passes")
-    parser.add_argument("--limit", type=int, metavar="N", help="at most N due articles per pass")
+    parser.add_argument(
+        "--max-sleep",
+        type=bounded_float(0.01, 30 * 86400),
+        default=300,
+        metavar="SECONDS",
+        help="longest nap between passes",
+    )
+    parser.add_argument("--limit", type=bounded_int(1), metavar="N", help="at most N due articles per pass")
     parser.add_argument(
         "--until-idle", action="store_true", help="exit when nothing is due instead of sleeping until it is"
     )
@@ -132,9 +167,7 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.max_sleep <= 0:
-        raise UserError("--max-sleep must be positive", 2)
-    archive = open_archive(args)
+    archive = open_archive(args, write=True)
     extra: dict[str, Any] = {}
     if args.redis:
         extra = shared_frontier_settings(args.redis, archive.url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from palimpsest.cli.common import UserError
+from palimpsest.cli.common import UserError, archive_dir_of, bounded_int, database_url_of
 
 NAME = "serve"
 HELP = "the read-only web view of the archive, and its feeds"
@@ -12,10 +12,14 @@ HELP = "the read-only web view of the archive, and its feeds"
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default: 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=bounded_int(0, 65535), default=8000, help="port to listen on (default: 8000; 0 picks a free one)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from palimpsest.web.server import serve
 
-    return serve(args.db, host=args.host, port=args.port, user_error=UserError)
+    return serve(
+        database_url_of(args), host=args.host, port=args.port, archive_dir=archive_dir_of(args), user_error=UserError
+    )

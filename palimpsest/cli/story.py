@@ -1,4 +1,4 @@
-"""``palimpsest story add | list | show``."""
+"""``palimpsest story add | list | show | remove``."""
 
 from __future__ import annotations
 
@@ -25,10 +25,15 @@ def _sources(args: argparse.Namespace) -> list[SourceSpec]:
     return specs
 
 
-def add(args: argparse.Namespace, archive: Any) -> int:
+def add(args: argparse.Namespace) -> int:
     specs = _sources(args)
     if not specs:
         raise UserError("a story needs at least one --seed, --feed or --sitemap", 2)
+    try:
+        stories.check_story_values(args.slug, args.title, args.match, args.similarity, args.poll)
+    except stories.InvalidStory as exc:
+        raise UserError(str(exc), 2) from exc
+    archive = open_archive(args, create=True)  # checked first: a mistake creates no archive
     with archive.sessions() as session, session.begin():
         try:
             story = stories.create_story(
@@ -49,6 +54,21 @@ def add(args: argparse.Namespace, archive: Any) -> int:
         f"Added story {slug!r}: {counts['seed']} seed(s), {counts['feed']} feed(s), {counts['sitemap']} sitemap(s)"
         + (f", match terms: {', '.join(args.match)}" if args.match else "")
         + f". Fetch it with: palimpsest run --once --story {slug}"
+    )
+    return 0
+
+
+def remove(args: argparse.Namespace) -> int:
+    archive = open_archive(args, write=True)
+    with archive.sessions() as session, session.begin():
+        try:
+            removed = stories.remove_story(session, stories.require_story(session, args.slug))
+        except stories.StoryNotFound as exc:
+            raise UserError(f"no story {args.slug!r} (see: palimpsest story list)") from exc
+    print(
+        f"Removed story {args.slug!r}: {removed.sources} source(s), {removed.candidates} candidate(s),"
+        f" {removed.members} membership(s). Its articles stay in the archive, with every version,"
+        " and are still re-checked on their schedule."
     )
     return 0
 
@@ -103,7 +123,7 @@ def format_story(view: dict[str, Any]) -> str:
             if item["complete"] is False:
                 access += ", incomplete"
             score = f" {item['score']:.2f}" if item["score"] is not None else ""
-            lines.append(f"  {item['headline'] or '(not fetched yet)'}")
+            lines.append(f"  {item['headline'] or _no_text_yet(item)}")
             lines.append(
                 f"    {item['url']}\n    joined by {item['how']}{score} · {item['versions']} version(s)"
                 f" · last change {when(_parse(item['last_change']))} · access: {access}"
@@ -121,12 +141,22 @@ def format_story(view: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _no_text_yet(item: dict[str, Any]) -> str:
+    """What a member without a version shows instead of a headline: why, and when it is tried again."""
+    if item["last_outcome"] is None:
+        return "(not fetched yet)"
+    outcome, error = item["last_outcome"], item["last_error"] or ""
+    reason = error if error.startswith(outcome) else f"{outcome}: {error}".rstrip(": ")
+    retry = f"; next try {when(_parse(item['next_check_at']))}" if item["next_check_at"] else ""
+    return f"(no text yet: {reason}{retry})"
+
+
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 NAME = "story"
-HELP = "stories: add, list, show"
+HELP = "stories: add, list, show, remove"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -139,22 +169,28 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     story_add.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a (news) sitemap or index")
     story_add.add_argument("--match", action="append", default=[], metavar="TERM", help="a word or phrase of the story")
     story_add.add_argument(
-        "--similarity", type=float, metavar="X", help="vocabulary share with the seeds to join (default 0.15)"
+        "--similarity", type=float, metavar="X", help="vocabulary share (0 to 1) with the seeds to join (default 0.15)"
     )
     story_add.add_argument(
-        "--poll", type=int, metavar="SECONDS", help="poll feeds/sitemaps this often (default 900/1800)"
+        "--poll", type=int, metavar="SECONDS", help="poll feeds/sitemaps this often, at least 60 (default 900/1800)"
     )
     story_list = actions.add_parser("list", parents=[common], help="all stories")
     story_list.add_argument("--json", action="store_true")
     story_show = actions.add_parser("show", parents=[common], help="a story's coverage, per outlet")
     story_show.add_argument("slug", metavar="SLUG")
     story_show.add_argument("--json", action="store_true")
+    story_remove = actions.add_parser(
+        "remove", parents=[common], help="delete a story and its memberships (its articles stay archived)"
+    )
+    story_remove.add_argument("slug", metavar="SLUG")
 
 
 def run(args: argparse.Namespace) -> int:
-    archive = open_archive(args)
     if args.story_action == "add":
-        return add(args, archive)
+        return add(args)
+    if args.story_action == "remove":
+        return remove(args)
+    archive = open_archive(args)
     if args.story_action == "list":
         return list_(args, archive)
     return show(args, archive)

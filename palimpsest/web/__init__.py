@@ -30,17 +30,22 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-__all__ = ["SECURITY_HEADERS", "WebState", "create_app"]
+# Archived bytes, shown as text; should a browser render them anyway, nothing runs or loads.
+RAW_CAPTURE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+__all__ = ["SECURITY_HEADERS", "WebState", "build_app", "create_app"]
 
 
-def create_app(database_url: str) -> Flask:
-    """The web app on the archive at ``database_url``, opened read-only."""
-    return _build_app(make_engine(database_url, read_only=True))
+def create_app(database_url: str, archive_dir: str = "archive") -> Flask:
+    """The web app on the archive at ``database_url``, opened read-only; ``archive_dir``
+    holds its WARC files (for the raw captures)."""
+    return build_app(make_engine(database_url, read_only=True), archive_dir)
 
 
-def _build_app(engine: Engine) -> Flask:
+def build_app(engine: Engine, archive_dir: str = "archive") -> Flask:
+    """The web app on an engine opened read-only (see storage.opening.open_for_reading)."""
     app = Flask(__name__)
-    app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False))
+    app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False), archive_dir)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["iso"] = lambda value: value.isoformat() if isinstance(value, datetime) else ""
@@ -49,6 +54,8 @@ def _build_app(engine: Engine) -> Flask:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.update(SECURITY_HEADERS)
+        if response.headers.pop("X-Raw-Capture", None):
+            response.headers["Content-Security-Policy"] = RAW_CAPTURE_POLICY
         return response
 
     @app.teardown_appcontext

@@ -10,9 +10,10 @@ import ipaddress
 import sys
 from collections.abc import Callable
 
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from palimpsest.storage.db import DatabaseURLError, make_engine, redact, resolve_database_url
+from palimpsest.storage.db import DatabaseURLError, redact, resolve_database_url
 
 THREADS = 8
 
@@ -26,48 +27,40 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_archive(url: str, user_error: Callable[..., Exception]) -> None:
-    """The database exists, opens read-only and is at the schema head (it is never migrated here)."""
-    from palimpsest.storage import migrate
+def open_archive(url: str, user_error: Callable[..., Exception]) -> Engine:
+    """The archive, read-only: it exists and is at the schema head (it is never migrated here)."""
+    from palimpsest.storage.opening import ArchiveUnavailable, database_reason, open_for_reading
 
     try:
-        engine = make_engine(url, read_only=True)
-    except DatabaseURLError as exc:
-        raise user_error(f"cannot open database {redact(url)}: {exc}", 2) from exc
+        return open_for_reading(url)
+    except (DatabaseURLError, ArchiveUnavailable) as exc:
+        raise user_error(f"cannot serve {redact(url)}: {exc}", 2) from exc
     except ModuleNotFoundError as exc:
         raise user_error(f"missing database driver ({exc.name}): pip install 'palimpsest[postgres]'") from exc
-    try:
-        current = migrate.current_revision(engine)
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise user_error(f"cannot open database {redact(url)}: {reason}") from exc
     except SQLAlchemyError as exc:
-        raise user_error(f"cannot read database {redact(url)}: {exc}") from exc
-    finally:
-        engine.dispose()
-    head = migrate.head_revision()
-    if current is None:
-        raise user_error(f"{redact(url)} is not a palimpsest archive (no schema); crawl something first")
-    if current != head:
-        raise user_error(
-            f"{redact(url)} is at schema revision {current}, not {head}: "
-            "run palimpsest db upgrade (serve never migrates)"
-        )
+        raise user_error(f"cannot open database {redact(url)}: {database_reason(exc)}") from exc
 
 
-def serve(db: str | None, *, host: str, port: int, user_error: Callable[..., Exception]) -> int:
+def serve(
+    db: str | None, *, host: str, port: int, user_error: Callable[..., Exception], archive_dir: str = "archive"
+) -> int:
     """Serve until Ctrl-C; 0 then."""
     from waitress import create_server
 
-    from palimpsest.web import create_app
+    from palimpsest.web import build_app
 
     url = resolve_database_url(db)
-    check_archive(url, user_error)
-    app = create_app(url)
+    engine = open_archive(url, user_error)
     try:
-        server = create_server(app, host=host, port=port, threads=THREADS, ident="palimpsest")
+        server = create_server(
+            build_app(engine, archive_dir), host=host, port=port, threads=THREADS, ident="palimpsest"
+        )
     except OSError as exc:
-        raise user_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        engine.dispose()
+        raise user_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from exc
+    except ValueError as exc:  # waitress: a host name that does not resolve
+        engine.dispose()
+        raise user_error(f"cannot listen on {host}:{port}: not an address or a known host name", 2) from exc
     shown_host = f"[{host}]" if ":" in host else host
     if not is_loopback(host):
         print(
@@ -89,4 +82,5 @@ def serve(db: str | None, *, host: str, port: int, user_error: Callable[..., Exc
         pass
     finally:
         server.close()
+        engine.dispose()
     return 0

@@ -17,6 +17,7 @@ class WebState:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    archive_dir: str = "archive"  # the WARC files, for /captures/ID/raw
 
 
 def db_session() -> Session:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,9 +17,9 @@ from palimpsest.storage import browse
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diff_render import render_html_inline, render_html_table
 from palimpsest.storage.history import VersionNotFound, diff_payload
-from palimpsest.storage.models import Article, Outlet, Story
+from palimpsest.storage.models import Article, Capture, Outlet, Story
 from palimpsest.web.feeds import TAG_PREFIX, FeedEntry, build_feed
-from palimpsest.web.state import db_session
+from palimpsest.web.state import EXTENSION, db_session
 
 web = Blueprint("web", __name__)
 
@@ -151,11 +151,47 @@ def healthz() -> Response:
     return Response("ok\n", mimetype="text/plain")
 
 
+# The index shows this many recently changed articles and outlets; their own pages list all.
+INDEX_ARTICLES = 20
+INDEX_OUTLETS = 50
+# An article page lists its latest fetches; /articles/ID/captures pages through all of them.
+ARTICLE_CAPTURES = 10
+# A story page lists the candidates it turned down first; /stories/SLUG/candidates lists all.
+STORY_CANDIDATES = 20
+CANDIDATE_DECISIONS = ("pending", "joined", "rejected", "failed")
+
+
 @web.get("/", endpoint="stories")
 @web.get("/api/stories", endpoint="api_stories")
 def stories() -> Any:
-    page = browse.stories_page(db_session(), page_request())
-    return respond("stories.html", {"stories": page.items, "pagination": pagination(page)})
+    """The index: stories, then the most recently changed articles (in a story or not) and
+    the outlets, so that an archive crawled without stories reads too."""
+    session = db_session()
+    page = browse.stories_page(session, page_request())
+    recent = browse.articles_page(session, browse.PageRequest(1, INDEX_ARTICLES))
+    outlets = browse.outlets_page(session, browse.PageRequest(1, INDEX_OUTLETS))
+    data = {
+        "stories": page.items,
+        "pagination": pagination(page),
+        "recent_articles": recent.items,
+        "outlets": outlets.items,
+    }
+    return respond("stories.html", data, more_articles=recent.has_next, more_outlets=outlets.has_next)
+
+
+@web.get("/articles", endpoint="articles")
+@web.get("/api/articles", endpoint="api_articles")
+def articles() -> Any:
+    outlet = request.args.get("outlet") or None
+    page = browse.articles_page(db_session(), page_request(), outlet=outlet)
+    return respond("articles.html", {"outlet": outlet, "articles": page.items, "pagination": pagination(page)})
+
+
+@web.get("/outlets", endpoint="outlets")
+@web.get("/api/outlets", endpoint="api_outlets")
+def outlets() -> Any:
+    page = browse.outlets_page(db_session(), page_request())
+    return respond("outlets.html", {"outlets": page.items, "pagination": pagination(page)})
 
 
 @web.get("/stories/<slug>", endpoint="story")
@@ -164,12 +200,29 @@ def story(slug: str) -> Any:
     session = db_session()
     found = story_or_404(slug)
     page = browse.story_coverage(session, found, page_request())
+    turned_down = browse.candidates_page(session, found, browse.PageRequest(1, STORY_CANDIDATES))
     data = {
         "story": browse.story_header(session, found),
         "articles": page.items,
         "pagination": pagination(page),
+        "turned_down": turned_down.items,
     }
-    return respond("story.html", data, outlets=browse.group_by_outlet(page.items))
+    return respond("story.html", data, outlets=browse.group_by_outlet(page.items), turned_down_total=turned_down.total)
+
+
+@web.get("/stories/<slug>/candidates", endpoint="candidates")
+@web.get("/api/stories/<slug>/candidates", endpoint="api_candidates")
+def candidates(slug: str) -> Any:
+    """The URLs a story's sources pointed at, and what was decided about each (and why)."""
+    found = story_or_404(slug)
+    decision = request.args.get("decision") or None
+    if decision is not None and decision not in CANDIDATE_DECISIONS:
+        abort(400, f"decision must be one of {', '.join(CANDIDATE_DECISIONS)}")
+    decisions = (decision,) if decision else browse.TURNED_DOWN
+    page = browse.candidates_page(db_session(), found, page_request(), decisions)
+    data = {"story": {"slug": found.slug, "title": found.title}, "decision": decision,
+            "candidates": page.items, "pagination": pagination(page)}  # fmt: skip
+    return respond("candidates.html", data, decisions=CANDIDATE_DECISIONS)
 
 
 @web.get("/articles/<int:article_id>", endpoint="article")
@@ -179,8 +232,79 @@ def article(article_id: int) -> Any:
     found = article_or_404(article_id)
     header = browse.article_header(session, found)
     page = browse.article_timeline(session, found, page_request(), total=header["versions"])
-    data = {"article": header, "versions": page.items, "pagination": pagination(page)}
+    captures = browse.captures_page(session, found, browse.PageRequest(1, ARTICLE_CAPTURES))
+    data = {"article": header, "versions": page.items, "pagination": pagination(page), "captures": captures.items}
     return respond("article.html", data)
+
+
+@web.get("/articles/<int:article_id>/v/<int:seq>", endpoint="version")
+@web.get("/api/articles/<int:article_id>/v/<int:seq>", endpoint="api_version")
+def version(article_id: int, seq: int) -> Any:
+    """One version's text, as archived: what the article said then."""
+    session = db_session()
+    found = article_or_404(article_id)
+    if seq > MAX_ID:
+        abort(404, f"no version {seq}")
+    try:
+        data = browse.version_page(session, found, seq)
+    except VersionNotFound as exc:
+        abort(404, str(exc))
+    outlet = session.get(Outlet, found.outlet_id)
+    return respond("version.html", {"version": data}, outlet=outlet)
+
+
+@web.get("/articles/<int:article_id>/captures", endpoint="captures")
+@web.get("/api/articles/<int:article_id>/captures", endpoint="api_captures")
+def captures(article_id: int) -> Any:
+    session = db_session()
+    found = article_or_404(article_id)
+    page = browse.captures_page(session, found, page_request())
+    header = browse.article_header(session, found)
+    return respond("captures.html", {"article": header, "captures": page.items, "pagination": pagination(page)})
+
+
+@web.get("/captures/<int:capture_id>", endpoint="capture")
+@web.get("/api/captures/<int:capture_id>", endpoint="api_capture")
+def capture(capture_id: int) -> Any:
+    """One fetch: what was asked, what came back, where its record is in the WARC files."""
+    from palimpsest.captures import CaptureNotFound, capture_details
+
+    if not 0 < capture_id <= MAX_ID:
+        abort(404, f"no capture {capture_id}")
+    try:
+        details = capture_details(db_session(), capture_id)
+    except CaptureNotFound as exc:
+        abort(404, str(exc))
+    found = db_session().get(Capture, capture_id)
+    return respond("capture.html", {"capture": {**details, "article_id": found.article_id if found else None}})
+
+
+@web.get("/captures/<int:capture_id>/raw", endpoint="raw_capture")
+def raw_capture(capture_id: int) -> Response:
+    """The page bytes a capture archived, read back from the WARC file, shown as text: archived
+    markup is never rendered here (and could not run: no script is allowed anywhere)."""
+    from palimpsest.captures import CaptureNotFound, archived_payload
+
+    state = current_app.extensions[EXTENSION]
+    if not 0 < capture_id <= MAX_ID:
+        abort(404, f"no capture {capture_id}")
+    try:
+        payload = archived_payload(db_session(), state.archive_dir, capture_id)
+    except CaptureNotFound as exc:
+        abort(404, str(exc))
+    found = db_session().get(Capture, capture_id)
+    charset = _charset(found.content_type if found else None)
+    response = Response(payload, mimetype="text/plain")
+    response.headers["Content-Type"] = f"text/plain; charset={charset}"
+    response.headers["Content-Disposition"] = f'inline; filename="capture-{capture_id}.html"'
+    response.headers["X-Raw-Capture"] = "1"  # the CSP below, not the page one
+    return response
+
+
+def _charset(content_type: str | None) -> str:
+    """The charset the page was served with (text/plain is shown in it), else UTF-8."""
+    match = re.search(r"charset=\"?([A-Za-z0-9._-]{1,40})", content_type or "")
+    return match.group(1) if match else "utf-8"
 
 
 @web.get("/articles/<int:article_id>/diff", endpoint="diff")
