@@ -61,8 +61,14 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        workers = crawler.settings.getint("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1)
-        pipeline = cls(ExtractionPool(workers))
+        settings = crawler.settings
+        pool = ExtractionPool(
+            settings.getint("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1),
+            time_limit=settings.getfloat("PALIMPSEST_EXTRACT_TIME_LIMIT", 20.0),
+            memory_limit_mb=settings.getint("PALIMPSEST_EXTRACT_MEMORY_MB", 512),
+        )
+        pipeline = cls(pool)
+        crawler.signals.connect(pool.start, signal=signals.spider_opened, weak=False)
         crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
         return pipeline
 

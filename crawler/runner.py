@@ -25,6 +25,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
+from palimpsest.crawler import workers
 from palimpsest.crawler.configuration import PREFIX, check_settings, from_environment, merged
 from palimpsest.crawler.report import outcome_counts
 
@@ -102,6 +103,7 @@ class _Interrupt:
 
     def _stop_gracefully(self) -> None:
         self.stopped.set()
+        workers.stop_soon()  # a page stuck in extraction does not hold the stop for its budget
         for crawler in list(self.started):
             deferred_from_coro(_stop_once_running(crawler))
 

@@ -100,8 +100,13 @@ PALIMPSEST_DATABASE_RETRY_SECONDS = 30
 PALIMPSEST_MAX_CANDIDATES_PER_SOURCE = 200
 # Re-check schedule (storage/schedule.py), e.g. PALIMPSEST_SCHEDULE_TIERS="3h=15m,1d=1h,7d=3h,30d=1d,90d=7d",
 # PALIMPSEST_SCHEDULE_RETIRE_AFTER="90d", PALIMPSEST_SCHEDULE_MIN_INTERVAL="5m" (unset: the defaults).
-# Extraction worker processes; 0 extracts inline in the crawling process.
+# Extraction worker processes (at least 1: pages are never extracted in the crawling process).
 PALIMPSEST_EXTRACT_WORKERS = os.cpu_count() or 1
+# Each page's extraction budget: a worker past this many seconds is killed and replaced, and
+# the page is an `error` capture ("extraction took longer than 20 s"); likewise past this many
+# MB of memory on top of what the worker holds before the page (crawler/workers.py).
+PALIMPSEST_EXTRACT_TIME_LIMIT = 20.0
+PALIMPSEST_EXTRACT_MEMORY_MB = 512
 # Captures stored per database transaction (group commit); a smaller batch commits sooner.
 PALIMPSEST_STORE_BATCH = 200
 # A line per fetched page on stderr while a crawl runs.
