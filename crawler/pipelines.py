@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from scrapy import signals
@@ -29,7 +29,15 @@ from palimpsest.crawler.work import process_page
 from palimpsest.crawler.workers import ExtractionPool, WorkerCrashed
 from palimpsest.storage import stories
 from palimpsest.storage.db import make_engine, make_session_factory
-from palimpsest.storage.ingest import CaptureJob, IngestResult, StoryLink, ingest_captures
+from palimpsest.storage.ingest import (
+    CLASSIFY_AHEAD_MIN_WORDS,
+    CaptureJob,
+    Classified,
+    IngestResult,
+    StoryLink,
+    classify_ahead,
+    ingest_captures,
+)
 from palimpsest.storage.migrate import ensure_schema
 from palimpsest.storage.models import StorySource
 from palimpsest.storage.schedule import SchedulePolicy
@@ -242,11 +250,13 @@ class StorePipeline:
         self.max_batch = max_batch
         self.outlet_ids: dict[str, int] = {}
         self.database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palimpsest-db")
+        self.classify_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palimpsest-classify")
         self.pending: list[tuple[_Work, asyncio.Future[_Stored]]] = []
         self.draining: asyncio.Task[None] | None = None
         self.gone: DatabaseGone | None = None  # once the retry budget is spent, stop waiting
 
     def close(self) -> None:
+        self.classify_thread.shutdown(wait=True)
         self.database_thread.shutdown(wait=True)
 
     @classmethod
@@ -297,10 +307,10 @@ class StorePipeline:
         try:
             while self.pending:
                 batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+                works = [work for work, _ in batch]
+                classified = await loop.run_in_executor(self.classify_thread, self._classify_ahead, works)
                 try:
-                    results = await loop.run_in_executor(
-                        self.database_thread, self._store_batch, [work for work, _ in batch]
-                    )
+                    results = await loop.run_in_executor(self.database_thread, self._store_batch, works, classified)
                 except Exception as exc:  # noqa: BLE001 - handed to each waiting item
                     results = [exc] * len(batch)
                 if self.crawler is not None and self.crawler.stats is not None:
@@ -315,11 +325,27 @@ class StorePipeline:
         finally:
             self.draining = None
 
-    def _transaction(self, works: list[_Work]) -> list[_Stored]:
+    def _classify_ahead(self, works: list[_Work]) -> Classified:
+        """On the classifying thread, in a read-only session: the long diffs, before the write
+        transaction, so that the database's write lock is held only to write rows. Only a
+        shortcut: if it fails, the transaction classifies as it writes."""
+        if not any(w.job.candidate and w.job.candidate.word_count >= CLASSIFY_AHEAD_MIN_WORDS for w in works):
+            return {}
+        try:
+            with self.session_factory() as session:
+                return classify_ahead(session, [work.job for work in works])
+        except Exception:  # noqa: BLE001 - the transaction will diff these itself
+            return {}
+
+    def _transaction(self, works: list[_Work], classified: Classified | None = None) -> list[_Stored]:
         """The captures, and the candidates their links make, in one transaction."""
         with self.session_factory() as session, session.begin():
             results = ingest_captures(
-                session, [work.job for work in works], policy=self.policy, outlet_ids=self.outlet_ids
+                session,
+                [work.job for work in works],
+                policy=self.policy,
+                outlet_ids=self.outlet_ids,
+                classified=classified,
             )
             stored = []
             for work, result in zip(works, results, strict=True):
@@ -330,12 +356,12 @@ class StorePipeline:
                 stored.append((result, discovered))
             return stored
 
-    def _store_batch(self, jobs: list[_Work]) -> list[_Stored | BaseException]:
+    def _store_batch(self, jobs: list[_Work], classified: Classified | None = None) -> list[_Stored | BaseException]:
         """On the database thread: the batch in one transaction, or else one by one."""
         if self.gone is not None:
             return [self.gone] * len(jobs)
         try:
-            return list(retry_transaction(lambda: self._transaction(jobs), self.retry_seconds))
+            return list(retry_transaction(lambda: self._transaction(jobs, classified), self.retry_seconds))
         except DatabaseGone as exc:
             self.gone = exc
             return [exc] * len(jobs)
@@ -348,13 +374,31 @@ class StorePipeline:
                 results.append(self.gone)
                 continue
             try:
-                results.extend(retry_transaction(lambda job=job: self._transaction([job]), self.retry_seconds))
+                results.extend(self._store_one(job, classified))
             except DatabaseGone as exc:
                 self.gone = exc
                 results.append(exc)
             except Exception as exc:  # noqa: BLE001 - this capture only
                 results.append(exc)
         return results
+
+    def _store_one(self, job: _Work, classified: Classified | None) -> list[_Stored]:
+        """One capture, tried twice; if it still cannot be stored, its row says why (an
+        ``error`` capture without a version), so no fetch disappears without a word."""
+        failure: Exception | None = None
+        for _attempt in range(2):
+            try:
+                return retry_transaction(lambda: self._transaction([job], classified), self.retry_seconds)
+            except DatabaseGone:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded on the error capture below
+                failure = exc
+        reason = str(getattr(failure, "orig", None) or failure).strip().splitlines()[0][:300]
+        fetch = replace(job.job.fetch, outcome="error", error=f"could not be stored: {reason}")
+        fallback = _Work(replace(job.job, fetch=fetch, candidate=None, story=None))
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("palimpsest/stored_as_error")
+        return retry_transaction(lambda: self._transaction([fallback]), self.retry_seconds)
 
 
 class DiscoveryPipeline:

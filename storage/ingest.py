@@ -145,6 +145,12 @@ class CaptureJob:
     story: StoryLink | None = None
 
 
+# (previous version's content hash, candidate's content hash) -> (change kinds, similarity).
+Classified = dict[tuple[str, str], tuple[tuple[str, ...], float]]
+# Candidates at least this long are classified before the write transaction (classify_ahead).
+CLASSIFY_AHEAD_MIN_WORDS = 2000
+
+
 @dataclass
 class KnownState:
     """What a batch loaded up front, in one query each, instead of once per capture: the
@@ -155,6 +161,7 @@ class KnownState:
     current: dict[int, Version | None] = field(default_factory=dict)
     urls: set[str] | None = None
     by_url: dict[str, Article] | None = None  # the batch's URLs that belong to an article
+    classified: Classified = field(default_factory=dict)  # from classify_ahead
 
     def find_article(self, session: Session, urls: list[str]) -> Article | None:
         if self.by_url is None:
@@ -216,13 +223,42 @@ def _fields(version: Version | ExtractedVersion) -> VersionFields:
     )
 
 
+def classify_ahead(session: Session, jobs: list[CaptureJob]) -> Classified:
+    """The change kinds of the batch's long candidates, read and computed before the write
+    transaction opens, so that diffing a long text never holds the database's write lock.
+    ``ingest_captures(classified=...)`` uses an answer only if the current version is still
+    the one it was computed against; otherwise it diffs again."""
+    classified: Classified = {}
+    for job in jobs:
+        candidate, fetch = job.candidate, job.fetch
+        if candidate is None or candidate.word_count < CLASSIFY_AHEAD_MIN_WORDS or fetch.outcome:
+            continue
+        article_id = fetch.known_article_id
+        if article_id is None:
+            article = repo.find_article_by_urls(session, _identity_urls(fetch))
+            article_id = article.id if article is not None else None
+        previous = repo.current_version(session, article_id) if article_id is not None else None
+        if previous is None or previous.content_hash == candidate.content_hash:
+            continue
+        key = (previous.content_hash, candidate.content_hash)
+        if key not in classified:
+            classified[key] = classify_changes(_fields(previous), _fields(candidate))
+    return classified
+
+
 def _new_version(
-    session: Session, article: Article, previous: Version | None, candidate: ExtractedVersion, now: datetime
+    session: Session,
+    article: Article,
+    previous: Version | None,
+    candidate: ExtractedVersion,
+    now: datetime,
+    classified: Classified | None = None,
 ) -> Version:
     kinds: tuple[str, ...] = ()
     similarity = None
     if previous is not None:
-        kinds, similarity = classify_changes(_fields(previous), _fields(candidate))
+        ahead = (classified or {}).get((previous.content_hash, candidate.content_hash))
+        kinds, similarity = ahead or classify_changes(_fields(previous), _fields(candidate))
     version = Version(
         article_id=article.id,
         seq=(previous.seq + 1) if previous else 1,
@@ -335,7 +371,7 @@ def _decide(
         # A paywall is not an edit: the full text stays the current version.
         return "paywalled", current, None
     else:
-        version = _new_version(session, article, current, candidate, now)
+        version = _new_version(session, article, current, candidate, now, known.classified)
         known.current[article.id] = version
         return "new_version", version, None
     if seen is not None:
@@ -381,6 +417,7 @@ def ingest_captures(
     *,
     policy: SchedulePolicy | None = None,
     outlet_ids: dict[str, int] | None = None,
+    classified: Classified | None = None,
 ) -> list[IngestResult]:
     """Store a batch of captures, in order, in the caller's transaction. Does not commit.
 
@@ -389,6 +426,7 @@ def ingest_captures(
     flush: a re-crawl of unchanged pages costs a fraction of the statements.
     """
     known = preload(session, jobs)
+    known.classified = classified or {}
     stored = [_store(session, job, policy or SchedulePolicy(), outlet_ids, known) for job in jobs]
     session.flush()
     return [item.result(known) for item in stored]
