@@ -174,7 +174,9 @@ def extracted_version(extraction: Extraction) -> ExtractedVersion:
         language=extraction.language,
         access=extraction.access,
         complete=extraction.complete,
-        evidence=[dict(item) for item in extraction.evidence],
+        # Notes on how the page was read (a charset that could not be right, a field cut to its
+        # maximum length) travel with the paywall evidence, so each version says how it was read.
+        evidence=[dict(item) for item in extraction.evidence] + [{"kind": "note", "note": n} for n in extraction.notes],
         links=tuple(dict.fromkeys(url for url in map(_safe_normalise, extraction.links) if url)),
         page_type=extraction.page_type,
         page_reason=extraction.page_reason,

@@ -190,7 +190,11 @@ class ExtractionPool:
             context.set_forkserver_preload(["palimpsest.crawler.work"])
             self._context = context
         worker = _Worker(self._context, self.memory_limit_mb * MEGABYTE)
-        if not worker.connection.poll(60) or worker.connection.recv()[0] != "ready":
+        try:
+            ready = worker.connection.poll(60) and worker.connection.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
             worker.kill()
             raise WorkerCrashed("the extraction worker did not start")
         with self._lock:

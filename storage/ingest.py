@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
 from palimpsest.storage import claims, stories
+from palimpsest.storage.boundary import cleaned
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diffing import VersionFields, classify_changes
 from palimpsest.storage.models import Article, ArticleURL, CandidateText, Capture, Outlet, Version
@@ -406,7 +407,8 @@ def ingest_capture(
     ``outlet_ids``: a caller's cache of outlet ids by domain, kept across captures.
     """
     known = KnownState()
-    stored = _store(session, CaptureJob(fetch, candidate, now, story), policy or SchedulePolicy(), outlet_ids, known)
+    job = cleaned(CaptureJob(fetch, candidate, now, story))
+    stored = _store(session, job, policy or SchedulePolicy(), outlet_ids, known)
     session.flush()
     return stored.result(known)
 
@@ -425,6 +427,7 @@ def ingest_captures(
     batch needs to know is read in a few queries up front and the rows are written in one
     flush: a re-crawl of unchanged pages costs a fraction of the statements.
     """
+    jobs = [cleaned(job) for job in jobs]
     known = preload(session, jobs)
     known.classified = classified or {}
     stored = [_store(session, job, policy or SchedulePolicy(), outlet_ids, known) for job in jobs]
