@@ -102,6 +102,13 @@ class ArchivePipeline:
     def __init__(self, archive: WarcArchive, unchanged: str = "revisit") -> None:
         self.archive = archive
         self.unchanged = unchanged  # "revisit": WARC records for unchanged re-checks; "none": the row only
+        self.crawler: Crawler | None = None
+
+    def close_archive(self) -> None:
+        try:
+            self.archive.close()
+        except OSError as exc:  # the folder failed under us: said once, in the summary
+            archive_failed(self.crawler, self.archive.directory, exc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -115,7 +122,8 @@ class ArchivePipeline:
         if unchanged not in ("revisit", "none"):
             raise ValueError(f"PALIMPSEST_WARC_UNCHANGED must be 'revisit' or 'none', not {unchanged!r}")
         pipeline = cls(archive, unchanged)
-        crawler.signals.connect(archive.close, signal=signals.spider_closed)
+        pipeline.crawler = crawler
+        crawler.signals.connect(pipeline.close_archive, signal=signals.spider_closed)
 
         def repair() -> None:
             if repaired := archive.repair():
@@ -128,9 +136,16 @@ class ArchivePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage) or item.status is None or item.body is None:
             return item
+        try:
+            return self._archive(item)
+        except OSError as exc:
+            stop_for_archive(self.crawler, item, self.archive.directory, exc)
+            return item
+
+    def _archive(self, item: FetchedPage) -> FetchedPage:
         if item.warc_records is not None:  # built by the extraction worker
-            item.warc = self.archive.append(item.warc_records)
-            item.warc_records = None
+            records, item.warc_records = item.warc_records, None
+            item.warc = self.archive.append(records)
             return item
         revisit_of = item.plan.get("revisit_of")
         same_payload = item.payload_digest == item.previous_digest and revisit_of is not None
@@ -139,6 +154,29 @@ class ArchivePipeline:
             return item  # the payload is archived already; the capture row records the check
         item.warc = self.archive.write(exchange_of(item), revisit_of=revisit)
         return item
+
+
+ARCHIVE_UNWRITABLE = "archive unwritable"
+
+
+def archive_failed(crawler: Crawler | None, directory: Any, error: OSError) -> bool:
+    """Record, once, why the WARC folder failed; True the first time (the crawl must stop)."""
+    if crawler is None or crawler.stats is None or crawler.stats.get_value("palimpsest/archive_error"):
+        return False
+    cause = error.strerror or str(error) or type(error).__name__
+    crawler.stats.set_value("palimpsest/archive_error", f"cannot write the WARC archive in {directory}: {cause}")
+    return True
+
+
+def stop_for_archive(crawler: Crawler | None, item: FetchedPage, directory: Any, error: OSError) -> None:
+    """The WARC folder cannot be written (disk full, permission, a file in the way): stop the
+    crawl after the pages in flight, and store this page as an ``error`` capture saying so,
+    so that nothing fetched disappears without a row (the next run fetches it again)."""
+    if archive_failed(crawler, directory, error) and crawler is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=ARCHIVE_UNWRITABLE))
+    cause = error.strerror or str(error) or type(error).__name__
+    item.warc, item.warc_records = None, None
+    item.failure, item.failure_outcome = f"not archived: cannot write the WARC archive ({cause})", "error"
 
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)

@@ -77,6 +77,7 @@ class CrawlStats:
     internal_errors: int = 0
     interrupted: bool = False
     database_error: str | None = None  # the crawl stopped because the database went away
+    archive_error: str | None = None  # the crawl stopped because the WARC folder failed
     extra: dict[str, int] = field(default_factory=dict)  # other palimpsest/ counters
 
 
@@ -169,6 +170,7 @@ class Crawls:
             seconds=time.monotonic() - started,
             internal_errors=stats.get("palimpsest/internal_errors", 0),
             database_error=stats.get("palimpsest/database_error"),
+            archive_error=stats.get("palimpsest/archive_error"),
             interrupted=self.stopping or stats.get("finish_reason") == "shutdown",
             extra={
                 key.split("/", 1)[1]: value

@@ -327,3 +327,12 @@ def _utf8_declared_shift_jis(h: Any, head: bool) -> None:
     """UTF-8 bytes (with accents) declared Shift_JIS in a meta tag: they do not decode as that."""
     page = _page("Parking rules anger quay cafés", '<meta charset="shift_jis">')
     h._send(200, "text/html", page.encode(), head=head)
+
+
+@fault("archive-trap")
+def _archive_trap(h: Any, head: bool) -> None:
+    """A decent article; before answering, runs the test's hook (e.g. the archive folder fails)."""
+    hook = h.server.newsroom.hooks.get("archive-trap")
+    if hook is not None:
+        hook()
+    h._send(200, "text/html; charset=utf-8", _page("Harbour works begin on Monday").encode(), head=head)

@@ -192,6 +192,8 @@ class Newsroom:
         self.lying_validators = False
         # Per fault case, how many times it was requested (some cases answer differently).
         self.fault_hits: dict[str, int] = {}
+        # Test hooks by fault name: run by that fault's handler before it answers (faults.py).
+        self.hooks: dict[str, Any] = {}
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
 
