@@ -3,10 +3,12 @@ change kinds computed before the write transaction, while another writer keeps s
 
 from __future__ import annotations
 
+import hashlib
 import random
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,11 +16,16 @@ from sqlalchemy import select
 
 from palimpsest.crawler.pipelines import StorePipeline, _Work
 from palimpsest.storage.db import make_engine, make_session_factory
-from palimpsest.storage.ingest import CaptureJob, ingest_capture
+from palimpsest.storage.ingest import CaptureJob, ExtractedVersion, ingest_capture
 from palimpsest.storage.models import Capture, Version
 from tests.test_store_batch import NOW, _fetch, _version
 
 WORDS = 200_000
+
+
+def _long_version(text: str) -> ExtractedVersion:
+    return replace(_version(0, ""), text=text, content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                   word_count=WORDS)  # fmt: skip
 
 
 def _long_paragraph(seed: int, edits: int = 0) -> str:
@@ -61,7 +68,7 @@ for number in range(100, 2100):  # bounded
 def test_a_long_paragraph_revision_is_stored_while_another_writer_keeps_storing(sessions, database_url, tmp_path):
     old_text, new_text = _long_paragraph(0), _long_paragraph(1, edits=40)
     with sessions() as session, session.begin():
-        article_id = ingest_capture(session, _fetch(0, "d0"), _version(0, old_text), now=NOW).article_id
+        article_id = ingest_capture(session, _fetch(0, "d0"), _long_version(old_text), now=NOW).article_id
 
     later = NOW + timedelta(hours=1)
     engine = make_engine(database_url)
@@ -76,7 +83,7 @@ def test_a_long_paragraph_revision_is_stored_while_another_writer_keeps_storing(
         time.sleep(0.3)
         started = time.monotonic()
         work = _Work(CaptureJob(_fetch(0, "d0-new", known_article_id=article_id, fetched_at=later),
-                                _version(0, new_text), later))  # fmt: skip
+                                _long_version(new_text), later))  # fmt: skip
         classified = pipeline._classify_ahead([work])
         stored = pipeline._store_batch([work], classified)
         seconds = time.monotonic() - started
