@@ -416,6 +416,7 @@ def _segments(keys: list[str], start: int, end: int) -> list[tuple[int, int]]:
     The cut points depend on the words, not on positions, so an insertion early in a long
     paragraph does not shift every later segment: the same sentences still match.
     """
+    chosen = {key for key in set(keys[start:end]) if zlib.crc32(key.encode("utf-8", "surrogatepass")) % 16 == 0}
     spans: list[tuple[int, int]] = []
     begin = start
     for index in range(start, end):
@@ -424,7 +425,7 @@ def _segments(keys: list[str], start: int, end: int) -> list[tuple[int, int]]:
         if (
             key in _SENTENCE_ENDS
             or length >= SEGMENT_MAX_TOKENS
-            or (length >= SEGMENT_MIN_TOKENS and zlib.crc32(key.encode("utf-8", "surrogatepass")) % 16 == 0)
+            or (length >= SEGMENT_MIN_TOKENS and key in chosen)
         ):
             spans.append((begin, index + 1))
             begin = index + 1
