@@ -47,3 +47,13 @@ def cleaned(record: T) -> T:
         if new != value:
             changes[item.name] = new
     return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
+
+
+def fitted(record: T, limits: dict[str, int]) -> T:
+    """A copy of a dataclass record whose named text fields are cut to their column's length."""
+    changes = {
+        name: value[:limit]
+        for name, limit in limits.items()
+        if isinstance(value := getattr(record, name), str) and len(value) > limit
+    }
+    return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]

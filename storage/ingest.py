@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
 from palimpsest.storage import claims, stories
-from palimpsest.storage.boundary import cleaned
+from palimpsest.storage.boundary import cleaned, fitted
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diffing import VersionFields, classify_changes
 from palimpsest.storage.models import Article, ArticleURL, CandidateText, Capture, Outlet, Version
@@ -392,6 +392,21 @@ _SCHEDULE_OUTCOMES = {
 }
 
 
+# Bounded text columns (storage.models) that a server or a page fills: cut, never refused.
+_FETCH_LIMITS = {"content_type": 255, "payload_digest": 80, "outlet_name": 255}
+_VERSION_LIMITS = {"published_source": 40, "modified_source": 40, "language": 20}
+
+
+def _safe(job: CaptureJob) -> CaptureJob:
+    """The job as every database takes it: refused characters removed, bounded fields cut."""
+    job = cleaned(job)
+    fetch = fitted(job.fetch, _FETCH_LIMITS)
+    candidate = fitted(job.candidate, _VERSION_LIMITS) if job.candidate is not None else None
+    if fetch is job.fetch and candidate is job.candidate:
+        return job
+    return CaptureJob(fetch, candidate, job.now, job.story)
+
+
 def ingest_capture(
     session: Session,
     fetch: FetchRecord,
@@ -407,7 +422,7 @@ def ingest_capture(
     ``outlet_ids``: a caller's cache of outlet ids by domain, kept across captures.
     """
     known = KnownState()
-    job = cleaned(CaptureJob(fetch, candidate, now, story))
+    job = _safe(CaptureJob(fetch, candidate, now, story))
     stored = _store(session, job, policy or SchedulePolicy(), outlet_ids, known)
     session.flush()
     return stored.result(known)
@@ -427,7 +442,7 @@ def ingest_captures(
     batch needs to know is read in a few queries up front and the rows are written in one
     flush: a re-crawl of unchanged pages costs a fraction of the statements.
     """
-    jobs = [cleaned(job) for job in jobs]
+    jobs = [_safe(job) for job in jobs]
     known = preload(session, jobs)
     known.classified = classified or {}
     stored = [_store(session, job, policy or SchedulePolicy(), outlet_ids, known) for job in jobs]

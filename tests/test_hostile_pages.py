@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from palimpsest.storage.models import Capture, Version
+from tests.conftest import LOCAL_CRAWL
 
 LIMITS = ["-s", "PALIMPSEST_EXTRACT_TIME_LIMIT=1", "-s", "PALIMPSEST_EXTRACT_WORKERS=1"]
 
@@ -60,3 +61,31 @@ def test_a_charset_that_cannot_be_right_falls_back_to_utf8_with_a_note(hostile_r
     assert "Café owners" in version.text
     notes = [item.get("note", "") for item in version.paywall_evidence]
     assert any("decoded as utf-8" in note for note in notes), version.paywall_evidence
+
+
+def test_an_overlong_url_is_recorded_as_refused_with_a_reason(newsroom, cli, sessions):
+    url = newsroom.url("courier", "/news/" + "a" * 2100)
+    result = cli("crawl", *LOCAL_CRAWL, url)
+    assert result.returncode == 1  # every fetch refused: documented exit 1
+    with sessions() as session:
+        capture = session.scalars(select(Capture)).one()
+    assert capture.outcome == "refused"
+    assert capture.error.startswith("URL longer than 2083 characters (")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_twisted_failure_inside_an_error_is_told_in_plain_words():
+    from twisted.internet.error import ConnectionLost
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import RequestGenerationFailed
+
+    from palimpsest.crawler.spiders.article import describe_failure
+
+    try:
+        raise ConnectionLost("peer went away")
+    except ConnectionLost:
+        inner = Failure()
+    outcome, reason = describe_failure(Failure(RequestGenerationFailed([inner])))
+    assert outcome == "error"
+    assert reason == "RequestGenerationFailed: ConnectionLost: Connection to the other side was lost in a non-clean fashion: peer went away."
+    assert "<" not in reason
