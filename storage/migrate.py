@@ -7,6 +7,8 @@ root reads the same folder via pyproject.toml.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +63,39 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create or migrate the database on first use; a no-op when it is already at head."""
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    """Create or migrate the database on first use; a no-op when it is already at head.
+
+    Two processes starting on a new SQLite file at once (two first crawls from cron) take
+    turns: the second waits for the first's migration, then finds the schema at head."""
+    with migration_turn(engine):
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+
+
+@contextmanager
+def migration_turn(engine: Engine) -> Iterator[None]:
+    """An exclusive ``flock`` on the SQLite file for the time of the check and migration.
+
+    SQLite's own locks (POSIX record locks, independent of ``flock``) make the loser of the
+    race fail "database is locked" while the winner switches the file to WAL and creates
+    tables; this lock makes it wait instead. PostgreSQL has its advisory lock (``upgrade``)."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    try:
+        import fcntl
+
+        handle = open(path, "ab")  # noqa: SIM115 - SQLite takes an empty file as a new database
+    except (ImportError, OSError):  # not POSIX, or a file we cannot open: no turns, as before
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
