@@ -294,6 +294,9 @@ HOSTILE_SPANS = 50_000  # ~730 KB that keep the extractor busy for seconds
 @fault("extract-slow")
 def _extract_slow(h: Any, head: bool) -> None:
     """Tens of thousands of tiny inline elements: under every size cap, seconds to extract."""
+    newsroom = h.server.newsroom
+    with newsroom.lock:
+        newsroom.fault_hits["extract-slow"] = newsroom.fault_hits.get("extract-slow", 0) + 1
     spans = "<span>word </span>" * HOSTILE_SPANS
     page = _page("Transcript of the council meeting", extra=f"<p>{spans}</p>")
     h._send(200, "text/html; charset=utf-8", page.encode(), head=head)
