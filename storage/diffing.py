@@ -422,11 +422,7 @@ def _segments(keys: list[str], start: int, end: int) -> list[tuple[int, int]]:
     for index in range(start, end):
         key = keys[index]
         length = index + 1 - begin
-        if (
-            key in _SENTENCE_ENDS
-            or length >= SEGMENT_MAX_TOKENS
-            or (length >= SEGMENT_MIN_TOKENS and key in chosen)
-        ):
+        if key in _SENTENCE_ENDS or length >= SEGMENT_MAX_TOKENS or (length >= SEGMENT_MIN_TOKENS and key in chosen):
             spans.append((begin, index + 1))
             begin = index + 1
     if begin < end:

@@ -18,8 +18,8 @@ from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
 from palimpsest.storage import claims, stories
-from palimpsest.storage.boundary import cleaned, fitted
 from palimpsest.storage import repository as repo
+from palimpsest.storage.boundary import cleaned, fitted
 from palimpsest.storage.diffing import VersionFields, classify_changes
 from palimpsest.storage.models import Article, ArticleURL, CandidateText, Capture, Outlet, Version
 from palimpsest.storage.schedule import CheckOutcome, SchedulePolicy

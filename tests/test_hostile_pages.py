@@ -87,5 +87,8 @@ def test_a_twisted_failure_inside_an_error_is_told_in_plain_words():
         inner = Failure()
     outcome, reason = describe_failure(Failure(RequestGenerationFailed([inner])))
     assert outcome == "error"
-    assert reason == "RequestGenerationFailed: ConnectionLost: Connection to the other side was lost in a non-clean fashion: peer went away."
+    assert reason == (
+        "RequestGenerationFailed: ConnectionLost: Connection to the other side was lost"
+        " in a non-clean fashion: peer went away."
+    )
     assert "<" not in reason

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from palimpsest.storage.db import make_engine
 from palimpsest.web import EXTENSION, build_app
 from palimpsest.web.origin import check_public_url
-from palimpsest.storage.db import make_engine
 from tests.test_web import ATOM, archive, feed  # noqa: F401 - the archive fixture
 
 EVIL = "attacker.invalid"
