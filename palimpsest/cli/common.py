@@ -198,7 +198,7 @@ def failed_fetches(stats: Any) -> tuple[int, int]:
 def crawl_exit_code(passes: Sequence[Any], stop_signal: int | None) -> int:
     """0 done (pages that failed are in the summary, and on the error back-off); 1 a crawl or
     pass in which every fetch failed or was refused (a setting, the network or the site is
-    wrong), or that stopped on a database or internal error; 128 + the signal number when a
+    wrong), or that stopped on a database, archive (WARC folder) or internal error; 128 + the signal number when a
     signal (Ctrl-C, SIGTERM) cut it short."""
     if stop_signal:
         return 128 + stop_signal
