@@ -7,6 +7,7 @@ root reads the same folder via pyproject.toml.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,11 +75,12 @@ def ensure_schema(engine: Engine) -> None:
 
 @contextmanager
 def migration_turn(engine: Engine) -> Iterator[None]:
-    """An exclusive ``flock`` on the SQLite file for the time of the check and migration.
+    """An exclusive ``flock`` on the SQLite file's folder for the time of the check and migration.
 
-    SQLite's own locks (POSIX record locks, independent of ``flock``) make the loser of the
-    race fail "database is locked" while the winner switches the file to WAL and creates
-    tables; this lock makes it wait instead. PostgreSQL has its advisory lock (``upgrade``)."""
+    SQLite's own locks make the loser of the race fail "database is locked" while the winner
+    switches the file to WAL and creates tables; this lock makes it wait instead. The folder,
+    not the database file, is locked: closing any descriptor of the database file would drop
+    the POSIX locks SQLite holds on it in this process. PostgreSQL has its advisory lock."""
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if not path or path == ":memory:" or path.startswith("file:"):
         yield
@@ -86,16 +88,15 @@ def migration_turn(engine: Engine) -> Iterator[None]:
     try:
         import fcntl
 
-        handle = open(path, "ab")  # noqa: SIM115 - SQLite takes an empty file as a new database
-    except (ImportError, OSError):  # not POSIX, or a file we cannot open: no turns, as before
+        folder = os.open(Path(path).expanduser().resolve().parent, os.O_RDONLY)
+    except (ImportError, OSError):  # not POSIX, or a folder we cannot open: no turns, as before
         yield
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
 
 
 @dataclass(frozen=True)
