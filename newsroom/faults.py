@@ -339,3 +339,11 @@ def _archive_trap(h: Any, head: bool) -> None:
     if hook is not None:
         hook()
     h._send(200, "text/html; charset=utf-8", _page("Harbour works begin on Monday").encode(), head=head)
+
+
+@fault("deeply-nested")
+def _deeply_nested(h: Any, head: bool) -> None:
+    """The article wrapped in 5,000 <div>s: deeper than libxml2 keeps (255 levels)."""
+    page = _page("Harbour works begin on Monday").replace("<article>", "<article>" + "<div>" * 5000)
+    page = page.replace("</article>", "</div>" * 5000 + "</article>")
+    h._send(200, "text/html; charset=utf-8", page.encode(), head=head)

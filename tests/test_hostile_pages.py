@@ -18,7 +18,7 @@ LIMITS = ["-s", "PALIMPSEST_EXTRACT_TIME_LIMIT=1", "-s", "PALIMPSEST_EXTRACT_WOR
 def hostile_run(shared_archive):
     """One crawl: a page too slow to extract between two normal ones, and the odd-byte pages."""
     newsroom, cli, sessions = shared_archive.newsroom, shared_archive.cli, shared_archive.sessions
-    cases = ["extract-slow", "nul-header", "utf8-as-utf16", "utf8-as-shift-jis"]
+    cases = ["extract-slow", "nul-header", "utf8-as-utf16", "utf8-as-shift-jis", "deeply-nested"]
     urls = {case: newsroom.url("courier", f"/faults/{case}") for case in cases}
     normal = newsroom.seed_url()
     started = time.monotonic()
@@ -61,6 +61,13 @@ def test_a_charset_that_cannot_be_right_falls_back_to_utf8_with_a_note(hostile_r
     assert "Café owners" in version.text
     notes = [item.get("note", "") for item in version.paywall_evidence]
     assert any("decoded as utf-8" in note for note in notes), version.paywall_evidence
+
+
+def test_a_page_nested_deeper_than_the_parser_keeps_still_gives_its_text(hostile_run):
+    urls, _normal, _result, _seconds, captures, versions = hostile_run
+    capture = captures[urls["deeply-nested"]]
+    assert capture.outcome == "new_version", capture.error
+    assert "Café owners on Quay Street" in versions[capture.version_id].text
 
 
 def test_an_overlong_url_is_recorded_as_refused_with_a_reason(newsroom, cli, sessions):

@@ -114,9 +114,22 @@ class NotHTMLError(ValueError):
     """The bytes do not parse into an HTML document with any content."""
 
 
+# libxml2 drops everything nested deeper than 255 elements: a page wrapped in 5,000 <div>s
+# would parse to no text at all. No real page repeats one tag 64 times in a row, so such runs
+# (of openings, and of closings) are collapsed to one before parsing.
+_NESTED_OPENINGS = re.compile(r"<([a-zA-Z][\w-]*)\b[^<>]*>(?:\s*<\1\b[^<>]*>){63,}")
+_NESTED_CLOSINGS = re.compile(r"</([a-zA-Z][\w-]*)\s*>(?:\s*</\1\s*>){63,}")
+
+
+def _flattened(text: str) -> str:
+    if "<" not in text:
+        return text
+    return _NESTED_CLOSINGS.sub(r"</\1>", _NESTED_OPENINGS.sub(r"<\1>", text))
+
+
 def parse_html(text: str) -> HtmlElement:
     """An lxml HTML tree; raises NotHTMLError for empty or unparseable documents."""
-    text = _NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1))
+    text = _flattened(_NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1)))
     if not text.strip():
         raise NotHTMLError("empty document")
     try:
