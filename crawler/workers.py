@@ -222,7 +222,10 @@ class ExtractionPool:
     def _call(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._closed:
             raise WorkerCrashed("the crawl stopped before this page was extracted")
-        worker = self._own_worker()
+        try:
+            worker = self._own_worker()
+        except OSError as exc:  # no fork: out of processes or memory on this machine
+            raise WorkerCrashed(f"no extraction worker could be started: {exc.strerror or exc}") from exc
         try:
             worker.connection.send((function, args))
         except (OSError, ValueError) as exc:
