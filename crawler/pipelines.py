@@ -369,8 +369,10 @@ class StorePipeline:
         shortcut: if it fails, the transaction classifies as it writes."""
         if not any(w.job.candidate and w.job.candidate.word_count >= CLASSIFY_AHEAD_MIN_WORDS for w in works):
             return {}
+        bind = self.session_factory.kw.get("bind")
         try:
-            with self.session_factory() as session:
+            # A plain (deferred) read: on SQLite, never the write lock the writers' sessions take.
+            with Session(bind.execution_options(sqlite_begin="DEFERRED")) as session:
                 return classify_ahead(session, [work.job for work in works])
         except Exception:  # noqa: BLE001 - the transaction will diff these itself
             return {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,9 +13,10 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from palimpsest.crawler.pipelines import StorePipeline, _Work
+from palimpsest.storage import ingest
 from palimpsest.storage.db import make_engine, make_session_factory
 from palimpsest.storage.ingest import CaptureJob, ExtractedVersion, ingest_capture
 from palimpsest.storage.models import Capture, Version
@@ -44,6 +46,7 @@ def _long_paragraph(seed: int, edits: int = 0) -> str:
 SECOND_CRAWL = """
 import sys, time
 from pathlib import Path
+from palimpsest.storage import ingest
 from palimpsest.storage.db import make_engine, make_session_factory
 from palimpsest.storage.ingest import ingest_capture
 from tests.test_store_batch import NOW, _fetch, _version
@@ -65,10 +68,30 @@ for number in range(100, 2100):  # bounded
 """
 
 
-def test_a_long_paragraph_revision_is_stored_while_another_writer_keeps_storing(sessions, database_url, tmp_path):
+def test_a_long_paragraph_revision_is_stored_while_another_writer_keeps_storing(
+    sessions, database_url, tmp_path, monkeypatch
+):
     old_text, new_text = _long_paragraph(0), _long_paragraph(1, edits=40)
     with sessions() as session, session.begin():
         article_id = ingest_capture(session, _fetch(0, "d0"), _long_version(old_text), now=NOW).article_id
+
+    write_lock_free: list[bool] = []
+    if database_url.startswith("sqlite"):  # while classifying ahead, another writer could write
+        original = ingest.classify_changes
+
+        def classify(old, new):
+            probe = sqlite3.connect(make_url(database_url).database, timeout=0)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.rollback()
+                write_lock_free.append(True)
+            except sqlite3.OperationalError:
+                write_lock_free.append(False)
+            finally:
+                probe.close()
+            return original(old, new)
+
+        monkeypatch.setattr(ingest, "classify_changes", classify)
 
     later = NOW + timedelta(hours=1)
     engine = make_engine(database_url)
@@ -97,6 +120,8 @@ def test_a_long_paragraph_revision_is_stored_while_another_writer_keeps_storing(
     result, _discovered = stored[0]
     assert result.outcome == "new_version" and result.version_seq == 2
     assert classified  # the diff was done before the write transaction opened
+    if database_url.startswith("sqlite"):
+        assert write_lock_free == [True]  # ...and without the database's write lock
     assert seconds < 30, seconds  # was many minutes (a quadratic word diff) before chunking
     with sessions() as session:
         version = session.scalar(select(Version).where(Version.article_id == article_id, Version.seq == 2))
