@@ -347,3 +347,13 @@ def _deeply_nested(h: Any, head: bool) -> None:
     page = _page("Harbour works begin on Monday").replace("<article>", "<article>" + "<div>" * 5000)
     page = page.replace("</article>", "</div>" * 5000 + "</article>")
     h._send(200, "text/html; charset=utf-8", page.encode(), head=head)
+
+
+HUGE_HEADLINE_WORDS = 1500  # ~10,000 characters in <h1> and <title>
+
+
+@fault("huge-headline")
+def _huge_headline(h: Any, head: bool) -> None:
+    """A whole page's worth of words in the headline."""
+    title = " ".join(f"harbour{number}" for number in range(HUGE_HEADLINE_WORDS))
+    h._send(200, "text/html; charset=utf-8", _page(title).encode(), head=head)

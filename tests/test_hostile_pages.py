@@ -18,7 +18,7 @@ LIMITS = ["-s", "PALIMPSEST_EXTRACT_TIME_LIMIT=1", "-s", "PALIMPSEST_EXTRACT_WOR
 def hostile_run(shared_archive):
     """One crawl: a page too slow to extract between two normal ones, and the odd-byte pages."""
     newsroom, cli, sessions = shared_archive.newsroom, shared_archive.cli, shared_archive.sessions
-    cases = ["extract-slow", "nul-header", "utf8-as-utf16", "utf8-as-shift-jis", "deeply-nested"]
+    cases = ["extract-slow", "nul-header", "utf8-as-utf16", "utf8-as-shift-jis", "deeply-nested", "huge-headline"]
     urls = {case: newsroom.url("courier", f"/faults/{case}") for case in cases}
     normal = newsroom.seed_url()
     started = time.monotonic()
@@ -68,6 +68,17 @@ def test_a_page_nested_deeper_than_the_parser_keeps_still_gives_its_text(hostile
     capture = captures[urls["deeply-nested"]]
     assert capture.outcome == "new_version", capture.error
     assert "Café owners on Quay Street" in versions[capture.version_id].text
+
+
+def test_a_huge_headline_is_cut_with_a_note(hostile_run):
+    urls, _normal, _result, _seconds, captures, versions = hostile_run
+    capture = captures[urls["huge-headline"]]
+    assert capture.outcome == "new_version", capture.error
+    version = versions[capture.version_id]
+    assert len(version.headline) == 1000 and version.headline.startswith("harbour0 harbour1 ")
+    assert version.headline.endswith("…")
+    notes = [item["note"] for item in version.paywall_evidence if item.get("kind") == "note"]
+    assert any(note.startswith("headline cut to 1000 characters (it had ") for note in notes), notes
 
 
 def test_an_overlong_url_is_recorded_as_refused_with_a_reason(newsroom, cli, sessions):
