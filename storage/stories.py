@@ -192,13 +192,26 @@ def due_articles(
     return session.scalars(query.limit(limit) if limit else query).all()
 
 
-def unfetched_candidates(session: Session, story: Story | None = None) -> Sequence[StoryCandidate]:
-    """Candidates discovered but never fetched (a pass was interrupted): fetched next pass."""
-    query = select(StoryCandidate).where(
-        StoryCandidate.decision == "pending",
-        StoryCandidate.article_id.is_(None),
-        StoryCandidate.attempts < MAX_CANDIDATE_ATTEMPTS,
+def awaiting_fetch() -> Any:
+    """The condition a candidate meets while it still needs a fetch: pending, fewer than
+    ``MAX_CANDIDATE_ATTEMPTS`` tries, and either never fetched (a pass was interrupted) or
+    fetched without leaving text to judge (a 500, a timeout, a refusal): a later pass tries
+    it again, so a candidate is not stuck "waiting" because its outlet once failed."""
+    left_no_text = and_(
+        ~select(Version.id).where(Version.article_id == StoryCandidate.article_id).exists(),
+        ~select(CandidateText.article_id).where(CandidateText.article_id == StoryCandidate.article_id).exists(),
+        ~select(Article.id).where(Article.id == StoryCandidate.article_id, Article.state == "index").exists(),
     )
+    return and_(
+        StoryCandidate.decision == "pending",
+        StoryCandidate.attempts < MAX_CANDIDATE_ATTEMPTS,
+        or_(StoryCandidate.article_id.is_(None), left_no_text),
+    )
+
+
+def unfetched_candidates(session: Session, story: Story | None = None) -> Sequence[StoryCandidate]:
+    """Candidates to fetch this pass (see ``awaiting_fetch``)."""
+    query = select(StoryCandidate).where(awaiting_fetch())
     if story is not None:
         query = query.where(StoryCandidate.story_id == story.id)
     return session.scalars(query.order_by(StoryCandidate.id)).all()
