@@ -1,0 +1,85 @@
+"""``palimpsest import FILE... [--story SLUG]``: WARC and ARC files from any crawler into versions.
+
+Every HTML page served with a 200 (and every revisit of one) becomes a capture at its
+WARC-Date, in capture-time order, through the same extraction and version decisions as a
+crawl. Other records are counted and skipped with a reason. A record imported before is
+skipped ("already imported"): importing the same file twice changes nothing.
+
+Exit codes: 0 imported (skipped records are in the summary); 1 a file could not be read (the
+others were imported); 2 a usage error (a file that does not exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from palimpsest.cli.common import UserError, open_archive
+
+NAME = "import"
+HELP = "import WARC/ARC files from any crawler into versions"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="WARC or ARC files, gzip-compressed or not")
+    parser.add_argument("--story", metavar="SLUG", help="file the articles under this story (created if new)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from palimpsest.crawler.warc_import import UnreadableArchive, list_pages, read_page
+    from palimpsest.history_import import CaptureImporter, ImportTally, Page, progress_line
+    from palimpsest.storage.imported import Origin, origin_key
+
+    paths = [Path(name) for name in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"import: no such file: {path}", 2)
+    archive = open_archive(args, create=True)
+    tally = ImportTally()
+    importer = CaptureImporter(archive.sessions, archive.archive_dir, args.story)
+    failed = 0
+    try:
+        listed = []
+        for path in paths:
+            try:
+                listing = list_pages([path])
+            except UnreadableArchive as exc:
+                print(f"palimpsest: import: cannot read {exc}", file=sys.stderr, flush=True)
+                failed += 1
+                continue
+            listed += listing.pages
+            tally.skipped.update(listing.skipped)
+        listed.sort(key=lambda page: (page.captured_at, page.target_uri))
+        keys = {id(item): origin_key(item.target_uri, item.captured_at) for item in listed}
+        stored = importer.known(list(keys.values()))
+        for item in listed:
+            key = keys[id(item)]
+            if key in stored:
+                tally.outcomes["already imported"] += 1
+                continue
+            try:
+                archived = read_page(item)
+            except UnreadableArchive as exc:
+                tally.skipped[f"unreadable record ({exc})"] += 1
+                continue
+            page = Page(
+                archived.target_uri,
+                archived.captured_at,
+                archived.status,
+                archived.protocol,
+                archived.headers,
+                archived.body,
+            )
+            outcome, result = importer.add(page, Origin(item.source.path.name, archived.location, key))
+            if result is None and outcome != "already imported":
+                tally.skipped[outcome.split(" (", 1)[0]] += 1
+            else:
+                tally.outcomes[outcome] += 1
+                stored.add(key)
+            if not args.quiet:
+                print(progress_line(page, outcome, result), flush=True)
+    finally:
+        importer.close()
+    print(tally.summary(f"Imported {len(paths) - failed} file(s)"), flush=True)
+    return 1 if failed else 0
