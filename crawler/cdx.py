@@ -96,11 +96,12 @@ def query_urls(urls: Iterable[str]) -> list[str]:
     """What to ask the CDX server for: each URL without its query string, as a prefix query
     (so the tracking-parameter variants are listed too). Wayback servers key captures by SURT,
     which folds http/https and ``www.``: one query covers those forms."""
-    asked: dict[str, None] = {}
+    asked: dict[tuple[str, str], str] = {}
     for url in urls:
         parts = urlsplit(url)
-        asked.setdefault(f"{parts.scheme}://{parts.netloc}{parts.path}", None)
-    return list(asked)
+        folded = (parts.netloc.lower().removeprefix("www."), parts.path.rstrip("/"))
+        asked.setdefault(folded, f"{parts.scheme}://{parts.netloc}{parts.path}")
+    return list(asked.values())
 
 
 def same_article(capture: CDXCapture, wanted: set[str]) -> bool:

@@ -39,7 +39,7 @@ class ImportTally:
 
     @property
     def stored(self) -> int:
-        return sum(self.outcomes.values())
+        return sum(count for outcome, count in self.outcomes.items() if outcome != ALREADY)
 
     def summary(self, what: str) -> str:
         seconds = max(time.monotonic() - self.started, 1e-9)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -55,6 +54,7 @@ def test_first_capture_unchanged_recheck_and_304_replay_in_pywb(newsroom, cli, s
 
     warcs = sorted(cli.archive_dir.glob("*.warc.gz"))
     with running_wayback(pywb, tmp_path / "pywb", "news", warcs) as base:
+
         def replay(capture: Capture) -> tuple[int, bytes]:
             stamp = capture.fetched_at.strftime("%Y%m%d%H%M%S")
             return _get(f"{base}/{stamp}id_/{url}")  # id_: the archived page as it was served
