@@ -272,7 +272,36 @@ def article_timeline(session: Session, article: Article, request: PageRequest, t
     page = _fetch_page(session, stmt, request, total)
     for item in page.items:
         item["change_kinds"] = list(item["change_kinds"] or [])
+    _add_archive_origins(session, article, page.items)
     return page
+
+
+def _add_archive_origins(session: Session, article: Article, items: list[dict[str, Any]]) -> None:
+    """Each version's ``origin`` (the archive its first sighting came from, or None when
+    palimpsest fetched it) and, for an archived one, ``edited_after``: the previous version's
+    last sighting. The edit happened between that and ``first_seen_at``, not at the capture."""
+    seqs = [item["seq"] for item in items]
+    if not seqs:
+        return
+    rows = session.execute(
+        select(Version.seq, Capture.origin)
+        .join(Capture, Capture.version_id == Version.id)
+        .where(Version.article_id == article.id, Version.seq.in_(seqs))
+        .order_by(Version.seq, Capture.fetched_at, Capture.id)
+    ).all()
+    origins: dict[int, str | None] = {}
+    for seq, origin in rows:
+        origins.setdefault(seq, origin)
+    before = dict(
+        session.execute(
+            select(Version.seq, Version.last_seen_at).where(
+                Version.article_id == article.id, Version.seq.in_([seq - 1 for seq in seqs])
+            )
+        ).all()
+    )
+    for item in items:
+        item["origin"] = origins.get(item["seq"])
+        item["edited_after"] = before.get(item["seq"] - 1) if item["origin"] else None
 
 
 def latest_seq(session: Session, article_id: int) -> int | None:

@@ -74,7 +74,9 @@ EXPECTED = [
 ]
 
 
-def test_import_makes_versions_at_warc_dates_and_skips_what_is_not_an_article(run_cli, sessions, tmp_path):
+def test_import_makes_versions_at_warc_dates_and_skips_what_is_not_an_article(
+    run_cli, sessions, tmp_path, database_url
+):
     warc = write_warc(tmp_path / "crawl.warc.gz", _records(DAY1, DAY2, DAY3, DAY4) + NOISE)
     out = run_cli("import", str(warc))
     assert _history(sessions) == EXPECTED
@@ -96,6 +98,10 @@ def test_import_makes_versions_at_warc_dates_and_skips_what_is_not_an_article(ru
     assert history["versions"][1]["changed_between"] == [DAY1.isoformat(), DAY2.isoformat()]
     text = run_cli("history", ARTICLE_URL)
     assert "from crawl.warc.gz" in text and "edited between 2026-03-01 09:00 UTC and 2026-03-02 09:00 UTC" in text
+    # The web view says so too.
+    page = _web_page(database_url, tmp_path, f"/articles/{captures[0].article_id}")
+    assert "from the archive crawl.warc.gz: edited between" in page
+    assert ">2026-03-01 09:00 UTC</time> and this capture" in page
     # The imported bytes are in the project's own archive.
     assert _raw(tmp_path, sessions, captures[0].id) == article_html(FIRST)
 
@@ -104,6 +110,19 @@ def test_import_makes_versions_at_warc_dates_and_skips_what_is_not_an_article(ru
     assert _history(sessions) == EXPECTED
     with sessions() as session:
         assert len(session.scalars(select(Capture)).all()) == 4
+
+
+def _web_page(database_url: str, tmp_path: Path, path: str) -> str:
+    from palimpsest.web import create_app
+    from palimpsest.web.state import EXTENSION
+
+    app = create_app(database_url, str(tmp_path / "warc"))
+    try:
+        response = app.test_client().get(path)
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+    assert response.status_code == 200, response.data[:300]
+    return response.get_data(as_text=True)
 
 
 def _raw(tmp_path: Path, sessions, capture_id: int) -> bytes:
