@@ -72,3 +72,20 @@ def write_warc(path: Path, records: list[tuple[str, str, datetime, int, str, byt
                 originals.setdefault(body, (url, date, digest))
             writer.write_record(record)
     return path
+
+
+def write_arc(path: Path, records: list[tuple[str, datetime, bytes]]) -> Path:
+    """An ARC (version 1) file, as the Internet Archive's crawlers wrote before WARC: records
+    (url, when, HTML body), each an HTTP 200 response."""
+    meta = b"1 0 palimpsest-tests\nURL IP-address Archive-date Content-type Archive-length\n"
+    parts = [b"filedesc://" + path.name.encode() + b" 0.0.0.0 20260301000000 text/plain %d\n" % len(meta) + meta]
+    for url, when, body in records:
+        response = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            + b"Content-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
+        stamp = when.strftime("%Y%m%d%H%M%S").encode()
+        parts.append(b"\n" + url.encode() + b" 192.0.2.1 " + stamp + b" text/html %d\n" % len(response) + response)
+    path.write_bytes(b"".join(parts) + b"\n")
+    return path

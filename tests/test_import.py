@@ -20,7 +20,7 @@ from palimpsest import history_import
 from palimpsest.cli import main
 from palimpsest.crawler.extract import extract_article
 from palimpsest.storage.models import Capture, Version
-from tests.archive_pages import ARTICLE_URL, article_html, write_warc
+from tests.archive_pages import ARTICLE_URL, article_html, write_arc, write_warc
 from tests.pywb_support import running_wayback
 
 DAY1 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -185,6 +185,19 @@ def test_an_unreadable_file_is_named_and_the_others_are_imported(run_cli, sessio
     assert "cannot read" in out and "junk.warc.gz" in out
     assert [h for _seq, h, *_ in _history(sessions)] == [FIRST]
     assert "no such file" in run_cli("import", str(tmp_path / "missing.warc"), expect=2)
+
+
+def test_arc_files_import_like_warc_files(run_cli, sessions, tmp_path):
+    arc = write_arc(
+        tmp_path / "old-crawler.arc",
+        [(ARTICLE_URL, DAY1, article_html(FIRST)), (ARTICLE_URL, DAY2, article_html(SECOND))],
+    )
+    out = run_cli("import", str(arc))
+    assert [(seq, headline, first, kinds) for seq, headline, first, _last, kinds in _history(sessions)] == [
+        (1, FIRST, DAY1, []),
+        (2, SECOND, DAY2, ["headline"]),
+    ]
+    assert "already imported: 2" in run_cli("import", str(arc)), out
 
 
 PROMPT = "Subscribe now to keep reading: you have 2 free articles left this month."
