@@ -24,7 +24,7 @@ from palimpsest.crawler.items import FetchedPage
 from palimpsest.crawler.spiders.article import payload_digest
 from palimpsest.crawler.warc import HttpExchange, WarcArchive
 from palimpsest.storage.imported import Origin, ingest_archived_capture, known_origin_keys
-from palimpsest.storage.ingest import IngestResult, StoryLink
+from palimpsest.storage.ingest import ExtractedVersion, FetchRecord, IngestResult, StoryLink
 
 ALREADY = "already imported"
 
@@ -62,8 +62,8 @@ class Page:
 
 
 class CaptureImporter:
-    """Stores pages from other archives, one transaction each (a page and its WARC record land
-    together, or the page is tried again next time)."""
+    """Stores pages from other archives: a transaction per page or batch of pages (pages and
+    their WARC records land together, or they are tried again next time)."""
 
     def __init__(self, sessions: sessionmaker[Session], archive_dir: str | Path, story: str | None = None) -> None:
         self.sessions = sessions
@@ -77,28 +77,49 @@ class CaptureImporter:
 
     def add(self, page: Page, origin: Origin) -> tuple[str, IngestResult | None]:
         """(outcome or reason skipped, the stored capture's result)."""
-        headers = {name.lower(): value for name, value in page.headers}
+        return self.add_batch([(page, origin)])[0]
+
+    def add_batch(self, items: list[tuple[Page, Origin]]) -> list[tuple[str, IngestResult | None]]:
+        """Store several pages in one transaction (one WARC sync, one commit): what each became.
+        If another import stored one of them meanwhile, they are stored one by one instead."""
+        prepared: list[tuple[Page, Origin, FetchRecord | None, ExtractedVersion | None, str]] = []
+        for page, origin in items:
+            headers = {name.lower(): value for name, value in page.headers}
+            try:
+                extraction = extract_article(page.url, page.body, headers)
+            except ExtractionError as exc:
+                prepared.append((page, origin, None, None, f"not an article ({exc})"))
+                continue
+            fetched = FetchedPage(
+                requested_url=page.url,
+                fetched_at=page.captured_at,
+                final_url=page.url,
+                status=page.status,
+                headers=headers,
+                raw_headers=page.headers,
+                body=page.body,
+                payload_digest=payload_digest(page.body),
+            )
+            prepared.append((page, origin, fetch_record(fetched, extraction), extracted_version(extraction), ""))
         try:
-            extraction = extract_article(page.url, page.body, headers)
-        except ExtractionError as exc:
-            return f"not an article ({exc})", None
-        digest = payload_digest(page.body)
-        fetched = FetchedPage(
-            requested_url=page.url,
-            fetched_at=page.captured_at,
-            final_url=page.url,
-            status=page.status,
-            headers=headers,
-            raw_headers=page.headers,
-            body=page.body,
-            payload_digest=digest,
-        )
-        fetch = fetch_record(fetched, extraction)
-        candidate = extracted_version(extraction)
-        try:
-            with self.sessions() as session, session.begin():
-                if known_origin_keys(session, [origin.key]):
-                    return ALREADY, None
+            return self._store(prepared)
+        except IntegrityError:
+            if len(prepared) == 1:
+                return [(ALREADY, None)]  # another import stored this record in the meantime
+            return [self._store([one])[0] for one in prepared]
+
+    def _store(
+        self, prepared: list[tuple[Page, Origin, FetchRecord | None, ExtractedVersion | None, str]]
+    ) -> list[tuple[str, IngestResult | None]]:
+        results: list[tuple[str, IngestResult | None]] = []
+        with self.sessions() as session, session.begin():
+            stored = known_origin_keys(session, [origin.key for _page, origin, *_rest in prepared])
+            located = []
+            for page, origin, fetch, candidate, reason in prepared:
+                if fetch is None or origin.key in stored:
+                    located.append((origin, None, candidate, reason or ALREADY))
+                    continue
+                stored.add(origin.key)
                 location = self.warc.write(
                     HttpExchange(
                         url=page.url,
@@ -107,22 +128,24 @@ class CaptureImporter:
                         protocol=page.protocol,
                         response_headers=page.headers,
                         body=page.body,
-                        payload_digest=digest,
+                        payload_digest=fetch.payload_digest or "",
                         request_headers=[],
                     )
                 )
-                self.warc.flush()
                 fetch = replace(
                     fetch, warc_file=location.file, warc_offset=location.offset, warc_length=location.length
                 )
+                located.append((origin, fetch, candidate, ""))
+            self.warc.flush()  # the records are durable before the rows that cite them
+            for origin, fetch, candidate, reason in located:
+                if fetch is None:
+                    results.append((reason, None))
+                    continue
                 result = ingest_archived_capture(
                     session, fetch, candidate, origin, story=self.story, outlet_ids=self.outlet_ids
                 )
-        except IntegrityError:
-            return ALREADY, None  # another import stored this record in the meantime
-        if result is None:
-            return ALREADY, None
-        return result.outcome, result
+                results.append((result.outcome, result) if result is not None else (ALREADY, None))
+        return results
 
     def close(self) -> None:
         self.warc.close()

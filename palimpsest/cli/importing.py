@@ -14,11 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from palimpsest.cli.common import UserError, open_archive
 
 NAME = "import"
 HELP = "import WARC/ARC files from any crawler into versions"
+# Captures stored per transaction: one WARC sync and one commit for this many.
+BATCH = 50
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -28,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 def run(args: argparse.Namespace) -> int:
     from palimpsest.crawler.warc_import import UnreadableArchive, list_pages, read_page
-    from palimpsest.history_import import CaptureImporter, ImportTally, Page, progress_line
+    from palimpsest.history_import import CaptureImporter, ImportTally, Page
     from palimpsest.storage.imported import Origin, origin_key
 
     paths = [Path(name) for name in args.files]
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         listed.sort(key=lambda page: (page.captured_at, page.target_uri))
         keys = {id(item): origin_key(item.target_uri, item.captured_at) for item in listed}
         stored = importer.known(list(keys.values()))
+        batch: list = []
         for item in listed:
             key = keys[id(item)]
             if key in stored:
@@ -71,15 +75,26 @@ def run(args: argparse.Namespace) -> int:
                 archived.headers,
                 archived.body,
             )
-            outcome, result = importer.add(page, Origin(item.source.path.name, archived.location, key))
-            if result is None and outcome != "already imported":
-                tally.skipped[outcome.split(" (", 1)[0]] += 1
-            else:
-                tally.outcomes[outcome] += 1
-                stored.add(key)
-            if not args.quiet:
-                print(progress_line(page, outcome, result), flush=True)
+            batch.append((page, Origin(item.source.path.name, archived.location, key)))
+            if len(batch) >= BATCH:
+                _store(importer, batch, tally, quiet=args.quiet)
+                batch = []
+        _store(importer, batch, tally, quiet=args.quiet)
     finally:
         importer.close()
     print(tally.summary(f"Imported {len(paths) - failed} file(s)"), flush=True)
     return 1 if failed else 0
+
+
+def _store(importer: Any, batch: list[Any], tally: Any, *, quiet: bool) -> None:
+    from palimpsest.history_import import ALREADY, progress_line
+
+    if not batch:
+        return
+    for (page, _origin), (outcome, result) in zip(batch, importer.add_batch(batch), strict=True):
+        if result is None and outcome != ALREADY:
+            tally.skipped[outcome.split(" (", 1)[0]] += 1
+        else:
+            tally.outcomes[outcome] += 1
+        if not quiet:
+            print(progress_line(page, outcome, result), flush=True)
