@@ -264,3 +264,31 @@ def test_backfill_from_pywb_reconstructs_the_history_and_resumes(run_cli, sessio
         again = run_cli("backfill", ARTICLE_URL, "--cdx", f"{base}/cdx", "--delay", "0", *LOOPBACK)
         assert "already imported: 4" in again and "(1 request(s))" in again  # the listing only
         assert _history(sessions) == EXPECTED
+
+
+def test_older_captures_go_before_what_palimpsest_crawled_and_the_next_crawl_is_unchanged(
+    run_cli, cli, newsroom, sessions, tmp_path
+):
+    from palimpsest.newsroom.content import LEDGER_PATH
+    from tests.pywb_support import LOCAL
+
+    url = newsroom.url("ledger", LEDGER_PATH)
+    cli.crawl(url)
+    served = LOCAL.open(url, timeout=30).read()
+    headline = b"Harbor City to Sell Its Water Utility to a Private Operator"
+    assert headline in served
+    earlier = served.replace(headline, b"Harbor City Weighs Selling Its Water Utility")
+    warc = write_warc(tmp_path / "before.warc.gz", [("response", url, DAY1, 200, HTML, earlier)])
+    run_cli("import", str(warc))
+    history = json.loads(run_cli("history", url, "--json"))
+    assert [(v["seq"], v["origin"], v["change_kinds"]) for v in history["versions"]] == [
+        (1, "before.warc.gz", []),
+        (2, None, ["headline"]),
+    ]
+    assert history["versions"][0]["first_seen_at"] == DAY1.isoformat()
+    # A full re-fetch: the same payload as the crawled (current) version, which the import
+    # left as the article's last payload, so the page is not even extracted again.
+    cli.crawl(url, "-s", "PALIMPSEST_CONDITIONAL_REQUESTS=False")
+    with sessions() as session:
+        outcomes = [c.outcome for c in session.scalars(select(Capture).order_by(Capture.id))]
+    assert outcomes == ["new_version", "new_version", "unchanged"]
