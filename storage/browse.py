@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, Text, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from palimpsest.storage import repository as repo
@@ -359,6 +359,13 @@ def _has_change_kinds(session: Session) -> Any:
     return length(Version.change_kinds) > 0
 
 
+def _reextracted(previous: Any) -> Any:
+    """A version ``palimpsest reextract`` made (kinds exactly ["extraction"], another extractor
+    than the version before): the extractor changed, not the article, so it is no change here."""
+    kinds = func.coalesce(cast(Version.change_kinds, Text), "")
+    return and_(kinds == '["extraction"]', Version.extractor != func.coalesce(previous.extractor, Version.extractor))
+
+
 def changes_page(session: Session, request: PageRequest, story: Story | None = None) -> Page:
     """Classified changes (versions 2.. with change kinds), newest first, with the headline before."""
     previous = aliased(Version)
@@ -382,7 +389,7 @@ def changes_page(session: Session, request: PageRequest, story: Story | None = N
         .join(Article, Article.id == Version.article_id)
         .join(Outlet, Outlet.id == Article.outlet_id)
         .outerjoin(previous, and_(previous.article_id == Version.article_id, previous.seq == Version.seq - 1))
-        .where(Version.seq >= 2, _has_change_kinds(session))
+        .where(Version.seq >= 2, _has_change_kinds(session), ~_reextracted(previous))
         .order_by(Version.first_seen_at.desc(), Version.id.desc())
     )
     if story is not None:

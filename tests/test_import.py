@@ -210,7 +210,9 @@ def _older_extractor(url, body, headers=None):
     return replace(extraction, text="\n\n".join([extraction.text, *prompts]), extractor="palimpsest/1 (prompts kept)")
 
 
-def test_reextract_records_extraction_versions_only_where_the_text_differs(run_cli, sessions, tmp_path, monkeypatch):
+def test_reextract_records_extraction_versions_only_where_the_text_differs(
+    run_cli, sessions, tmp_path, monkeypatch, database_url
+):
     plain_url = ARTICLE_URL.replace("council-water-vote", "library-hours")
     plain = article_html("Library Extends Weekend Hours").replace(ARTICLE_URL.encode(), plain_url.encode())
     warc = write_warc(
@@ -242,7 +244,10 @@ def test_reextract_records_extraction_versions_only_where_the_text_differs(run_c
     rows = [json.loads(line) for line in run_cli("export").splitlines() if line.startswith("{")]
     marked = {(row["url"], row["seq"]): row["change_kinds"] for row in rows}
     assert marked[(ARTICLE_URL, 2)] == ["extraction"]
-    assert "nothing" not in run_cli("diff", ARTICLE_URL)  # diff shows the extraction change
+    diff = run_cli("diff", ARTICLE_URL)  # diff shows what the new extractor reads differently
+    assert "extraction" in diff and "Subscribe now" in diff
+    # Not an edit by the outlet: the change feed leaves it out.
+    assert "<entry>" not in _web_page(database_url, tmp_path, "/changes.atom")
     # A second run finds only the article whose text read the same (its version stays as made).
     assert "1 article(s) made by an older extractor" in (rerun := run_cli("reextract"))
     assert "0 got a new version" in rerun and "1 read the same" in rerun
