@@ -98,6 +98,9 @@ def test_import_makes_versions_at_warc_dates_and_skips_what_is_not_an_article(
     assert history["versions"][1]["changed_between"] == [DAY1.isoformat(), DAY2.isoformat()]
     text = run_cli("history", ARTICLE_URL)
     assert "from crawl.warc.gz" in text and "edited between 2026-03-01 09:00 UTC and 2026-03-02 09:00 UTC" in text
+    details = json.loads(run_cli("capture", str(captures[1].id), "--json"))
+    assert (details["origin"], details["fetched_at"]) == ("crawl.warc.gz", DAY2.isoformat())
+    assert details["origin_url"].startswith("crawl.warc.gz#")
     # The web view says so too.
     page = _web_page(database_url, tmp_path, f"/articles/{captures[0].article_id}")
     assert "from the archive crawl.warc.gz: edited between" in page
@@ -257,16 +260,22 @@ def test_reextract_records_extraction_versions_only_where_the_text_differs(
 def test_backfill_from_pywb_reconstructs_the_history_and_resumes(run_cli, sessions, pywb, tmp_path):
     warc = write_warc(tmp_path / "site.warc.gz", _records(DAY1, DAY2, DAY3, DAY4) + NOISE)
     with running_wayback(pywb, tmp_path / "pywb", "gazette", [warc]) as base:
-        out = run_cli("backfill", ARTICLE_URL, "--cdx", f"{base}/cdx", "--delay", "0", *LOOPBACK)
+        backfill = ("backfill", ARTICLE_URL, "--cdx", f"{base}/cdx", "--delay", "0", *LOOPBACK)
+        # A run stopped after the first day (--to), then the rest: the history is the same.
+        first = run_cli(*backfill, "--to", "2026-03-01T23:00")
+        assert [h for _seq, h, *_ in _history(sessions)] == [FIRST], first
+        out = run_cli(*backfill)
         assert _history(sessions) == EXPECTED, out
-        assert "new_version v2 (headline)" in out
+        assert "new_version v2 (headline)" in out and "already imported: 1" in out
+        # A line per capture, with its capture time.
+        assert "2026-03-03 09:00:00  unchanged v2" in out
         with sessions() as session:
             captures = session.scalars(select(Capture).order_by(Capture.fetched_at)).all()
         assert [c.fetched_at for c in captures] == [DAY1, DAY2, DAY3, DAY4]
         assert {c.origin for c in captures} == {base.split("://", 1)[1]}
         assert captures[0].origin_url == f"{base}/20260301090000id_/{ARTICLE_URL}"
 
-        again = run_cli("backfill", ARTICLE_URL, "--cdx", f"{base}/cdx", "--delay", "0", *LOOPBACK)
+        again = run_cli(*backfill)
         assert "already imported: 4" in again and "(1 request(s))" in again  # the listing only
         assert _history(sessions) == EXPECTED
 
