@@ -54,7 +54,10 @@ NOISE = [
 @pytest.fixture
 def run_cli(database_url, tmp_path, capsys):
     def run(*args: str, expect: int = 0) -> str:
-        code = main(["--db", database_url, "--archive", str(tmp_path / "warc"), *args])
+        try:
+            code = main(["--db", database_url, "--archive", str(tmp_path / "warc"), *args])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
         out, err = capsys.readouterr()
         assert code == expect, f"exit {code}\n{out}\n{err}"
         return out + err
@@ -178,6 +181,14 @@ def test_a_capture_between_two_sightings_of_one_text_splits_it(run_cli, sessions
         seq_of = {v.id: v.seq for v in session.scalars(select(Version))}
         captures = session.scalars(select(Capture).order_by(Capture.fetched_at)).all()
         assert [seq_of[c.version_id] for c in captures] == [1, 2, 3]
+
+
+def test_backfill_usage_mistakes_are_one_line_and_create_nothing(run_cli, tmp_path, database_url):
+    out = run_cli("backfill", ARTICLE_URL, "--cdx", "ftp://archive.example/cdx", expect=2)
+    assert out.strip() == "palimpsest: --cdx: expected an http:// or https:// URL, got 'ftp://archive.example/cdx'"
+    assert "expected a date" in run_cli("backfill", ARTICLE_URL, "--from", "yesterday", expect=2)
+    if database_url.startswith("sqlite"):
+        assert not Path(database_url.removeprefix("sqlite:///")).exists()
 
 
 def test_an_unreadable_file_is_named_and_the_others_are_imported(run_cli, sessions, tmp_path):
