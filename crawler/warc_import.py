@@ -61,6 +61,7 @@ class ArchivedPage:
 class Listing:
     pages: list[ListedPage] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> records
+    unreadable: list[str] = field(default_factory=list)  # why a file (or its rest) could not be read
 
 
 def parse_warc_date(value: str) -> datetime:
@@ -74,41 +75,18 @@ def parse_warc_date(value: str) -> datetime:
 
 
 def list_pages(paths: Sequence[Path]) -> Listing:
-    """Every HTML 200 page of these files, oldest first, and the count of records skipped by reason."""
+    """Every HTML 200 page of these files, oldest first, the count of records skipped by reason,
+    and the files that could not be read (what was read of them before the failure is kept).
+    A revisit is resolved to its original in any of the files."""
     listing = Listing()
     by_digest: dict[str, RecordRef] = {}
-    by_capture: dict[tuple[str, str], RecordRef] = {}
-    revisits: list[tuple[str, datetime, RecordRef, str | None, tuple[str, str] | None]] = []
+    by_capture: dict[tuple[str, datetime], RecordRef] = {}
+    revisits: list[tuple[str, datetime, RecordRef, str | None, tuple[str, datetime] | None]] = []
     for path in paths:
-        for record, offset in _records(path):
-            kind = record.rec_type
-            if kind not in ("response", "revisit"):
-                listing.skipped[f"not a response record ({kind})"] += 1
-                continue
-            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-            if not uri.startswith(("http://", "https://")):
-                listing.skipped["not a web page (dns:, whois:, ...)"] += 1
-                continue
-            try:
-                captured_at = parse_warc_date(record.rec_headers.get_header("WARC-Date") or "")
-            except ValueError:
-                listing.skipped["no readable WARC-Date"] += 1
-                continue
-            here = RecordRef(path, offset)
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            if kind == "revisit":
-                refers = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
-                refers_date = record.rec_headers.get_header("WARC-Refers-To-Date")
-                revisits.append((uri, captured_at, here, digest, (refers, refers_date) if refers else None))
-                continue
-            reason = _problem(record)
-            if reason:
-                listing.skipped[reason] += 1
-                continue
-            if digest:
-                by_digest.setdefault(digest, here)
-            by_capture[(uri, record.rec_headers.get_header("WARC-Date") or "")] = here
-            listing.pages.append(ListedPage(uri, captured_at, here, here))
+        try:
+            _list_file(path, listing, by_digest, by_capture, revisits)
+        except UnreadableArchive as exc:
+            listing.unreadable.append(str(exc))
     for uri, captured_at, here, digest, refers in revisits:
         original = (by_capture.get(refers) if refers else None) or (by_digest.get(digest) if digest else None)
         if original is None:
@@ -117,6 +95,47 @@ def list_pages(paths: Sequence[Path]) -> Listing:
         listing.pages.append(ListedPage(uri, captured_at, here, original))
     listing.pages.sort(key=lambda page: (page.captured_at, page.target_uri))
     return listing
+
+
+def _list_file(
+    path: Path,
+    listing: Listing,
+    by_digest: dict[str, RecordRef],
+    by_capture: dict[tuple[str, datetime], RecordRef],
+    revisits: list[tuple[str, datetime, RecordRef, str | None, tuple[str, datetime] | None]],
+) -> None:
+    for record, offset in _records(path):
+        kind = record.rec_type
+        if kind not in ("response", "revisit"):
+            listing.skipped[f"not a response record ({kind})"] += 1
+            continue
+        uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+        if not uri.startswith(("http://", "https://")):
+            listing.skipped["not a web page (dns:, whois:, ...)"] += 1
+            continue
+        try:
+            captured_at = parse_warc_date(record.rec_headers.get_header("WARC-Date") or "")
+        except ValueError:
+            listing.skipped["no readable WARC-Date"] += 1
+            continue
+        here = RecordRef(path, offset)
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        if kind == "revisit":
+            refers = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
+            try:
+                refers_date = parse_warc_date(record.rec_headers.get_header("WARC-Refers-To-Date") or "")
+            except ValueError:
+                refers = None
+            revisits.append((uri, captured_at, here, digest, (refers, refers_date) if refers else None))
+            continue
+        reason = _problem(record)
+        if reason:
+            listing.skipped[reason] += 1
+            continue
+        if digest:
+            by_digest.setdefault(digest, here)
+        by_capture[(uri, captured_at)] = here
+        listing.pages.append(ListedPage(uri, captured_at, here, here))
 
 
 def _problem(record: Any) -> str | None:

@@ -197,7 +197,9 @@ def _split_after(session: Session, article: Article, prev: Version, new: Version
     captures = session.scalars(select(Capture).where(Capture.version_id == prev.id)).all()
     earlier = [c.fetched_at for c in captures if c.fetched_at <= at]
     after = [c for c in captures if c.fetched_at > at]
-    again = _new_version(session, article, new, _as_candidate(prev), min((c.fetched_at for c in after), default=at))
+    again = _new_version(
+        session, article, new, _as_candidate(prev), min((c.fetched_at for c in after), default=prev.last_seen_at)
+    )
     again.last_seen_at = prev.last_seen_at
     prev.last_seen_at = max(earlier, default=prev.first_seen_at)
     for capture in after:

@@ -41,12 +41,19 @@ def article_html(headline: str, paragraphs: list[str] | None = None, *, prompt: 
 </article></main><footer>Harbor Gazette</footer></body></html>""".encode()
 
 
-def write_warc(path: Path, records: list[tuple[str, str, datetime, int, str, bytes]], *, gzip: bool = True) -> Path:
+def write_warc(
+    path: Path,
+    records: list[tuple[str, str, datetime, int, str, bytes]],
+    *,
+    gzip: bool = True,
+    originals: dict[bytes, tuple[str, str, str]] | None = None,
+) -> Path:
     """records: (kind, url, when, status, content type, body); kind "response", or "revisit"
-    (of the previous response with the same body)."""
+    (of the previous response with the same body, in this file or, through ``originals``
+    shared between calls, in another)."""
+    originals = {} if originals is None else originals
     with path.open("wb") as output:
         writer = WARCWriter(output, gzip=gzip)
-        originals: dict[bytes, tuple[str, str, str]] = {}
         for kind, url, when, status, content_type, body in records:
             date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             http = StatusAndHeaders(

@@ -160,6 +160,15 @@ def test_older_file_after_newer_gives_the_same_history_and_the_cursor_misses_not
     ]
 
 
+def test_a_revisit_is_resolved_to_its_original_in_another_file(run_cli, sessions, tmp_path):
+    shared: dict = {}
+    first = write_warc(tmp_path / "day1-3.warc.gz", _records(DAY1, DAY2, DAY3), originals=shared)
+    later = write_warc(tmp_path / "day4.warc.gz", _records(DAY4), originals=shared)
+    assert "revisit of a record" in run_cli("import", str(later))  # alone, its original is missing
+    run_cli("import", str(first), str(later))
+    assert _history(sessions) == EXPECTED
+
+
 def test_a_capture_between_two_sightings_of_one_text_splits_it(run_cli, sessions, tmp_path):
     """A seen on days 1 and 3, B on day 2 (imported last): the history is A, B, A."""
     first = write_warc(

@@ -41,19 +41,13 @@ def run(args: argparse.Namespace) -> int:
     archive = open_archive(args, create=True)
     tally = ImportTally()
     importer = CaptureImporter(archive.sessions, archive.archive_dir, args.story)
-    failed = 0
     try:
-        listed = []
-        for path in paths:
-            try:
-                listing = list_pages([path])
-            except UnreadableArchive as exc:
-                print(f"palimpsest: import: cannot read {exc}", file=sys.stderr, flush=True)
-                failed += 1
-                continue
-            listed += listing.pages
-            tally.skipped.update(listing.skipped)
-        listed.sort(key=lambda page: (page.captured_at, page.target_uri))
+        listing = list_pages(paths)  # together: a revisit may refer to a record in another file
+        for problem in listing.unreadable:
+            print(f"palimpsest: import: cannot read {problem}", file=sys.stderr, flush=True)
+        failed = len(listing.unreadable)
+        listed = listing.pages
+        tally.skipped.update(listing.skipped)
         keys = {id(item): origin_key(item.target_uri, item.captured_at) for item in listed}
         stored = importer.known(list(keys.values()))
         batch: list = []
@@ -82,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         _store(importer, batch, tally, quiet=args.quiet)
     finally:
         importer.close()
-    print(tally.summary(f"Imported {len(paths) - failed} file(s)"), flush=True)
+    print(tally.summary(f"Read {len(paths)} file(s)"), flush=True)
     return 1 if failed else 0
 
 
