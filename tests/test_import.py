@@ -247,7 +247,7 @@ def test_reextract_records_extraction_versions_only_where_the_text_differs(
     )
     with monkeypatch.context() as patch:
         patch.setattr(history_import, "extract_article", _older_extractor)
-        run_cli("import", str(warc))
+        run_cli("import", str(warc), "--story", "gazette")
     with sessions() as session:
         assert {v.extractor for v in session.scalars(select(Version))} == {"palimpsest/1 (prompts kept)"}
 
@@ -257,7 +257,10 @@ def test_reextract_records_extraction_versions_only_where_the_text_differs(
     assert ARTICLE_URL in dry and plain_url not in dry
     assert len(_history(sessions)) == 2  # nothing stored
 
-    out = run_cli("reextract")
+    assert "0 article(s)" in run_cli("reextract", "--dry-run", "--outlet", "elsewhere.com")
+    assert "0 article(s)" in run_cli("reextract", "--dry-run", "--since", "2026-03-02")
+    assert "no story 'nope'" in run_cli("reextract", "--story", "nope", expect=1)
+    out = run_cli("reextract", "--story", "gazette", "--outlet", "harbor-gazette.com")
     assert "1 got a new version" in out
     with sessions() as session:
         versions = session.scalars(select(Version).order_by(Version.article_id, Version.seq)).all()
