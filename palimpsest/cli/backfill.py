@@ -112,7 +112,7 @@ def _backfill_one(url: str, args: argparse.Namespace, archive: Any, client: Any,
         keys = {id(c): origin_key(c.original, c.captured_at) for c in captures}
         stored = importer.known(list(keys.values()))
         if not args.quiet:
-            print(f"{url}: {len(captures)} capture(s) listed, {len(stored)} stored before", flush=True)
+            print(f"{url}: {len(captures)} capture(s) listed, {len(stored)} stored before", file=sys.stderr, flush=True)
         for capture in captures:
             key = keys[id(capture)]
             if key in stored:
@@ -131,7 +131,11 @@ def _backfill_one(url: str, args: argparse.Namespace, archive: Any, client: Any,
             if response.status != 200:
                 tally.skipped[f"the archive answered HTTP {response.status}"] += 1
                 if not args.quiet:
-                    print(progress_line(page, f"archive answered HTTP {response.status}", None), flush=True)
+                    print(
+                        progress_line(page, f"archive answered HTTP {response.status}", None),
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 continue
             origin = Origin(client.replay.split("://", 1)[-1], capture_url(client.replay, capture), key)
             outcome, result = importer.add(page, origin)
@@ -140,7 +144,7 @@ def _backfill_one(url: str, args: argparse.Namespace, archive: Any, client: Any,
             else:
                 tally.outcomes[outcome] += 1
             if not args.quiet:
-                print(progress_line(page, outcome, result), flush=True)
+                print(progress_line(page, outcome, result), file=sys.stderr, flush=True)
     return failures
 
 

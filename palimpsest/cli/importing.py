@@ -91,4 +91,4 @@ def _store(importer: Any, batch: list[Any], tally: Any, *, quiet: bool) -> None:
         else:
             tally.outcomes[outcome] += 1
         if not quiet:
-            print(progress_line(page, outcome, result), flush=True)
+            print(progress_line(page, outcome, result), file=sys.stderr, flush=True)
