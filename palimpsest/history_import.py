@@ -104,9 +104,19 @@ class CaptureImporter:
         try:
             return self._store(prepared)
         except IntegrityError:
-            if len(prepared) == 1:
-                return [(ALREADY, None)]  # another import stored this record in the meantime
-            return [self._store([one])[0] for one in prepared]
+            # Another writer got there first (this record, or a version number): one by one.
+            return [self._store_alone(one) for one in prepared]
+
+    def _store_alone(
+        self, one: tuple[Page, Origin, FetchRecord | None, ExtractedVersion | None, str]
+    ) -> tuple[str, IngestResult | None]:
+        for _attempt in range(2):
+            try:
+                return self._store([one])[0]
+            except IntegrityError:
+                if one[1].key in self.known([one[1].key]):
+                    return ALREADY, None
+        return "not stored (concurrent writes to the same article; import again)", None
 
     def _store(
         self, prepared: list[tuple[Page, Origin, FetchRecord | None, ExtractedVersion | None, str]]

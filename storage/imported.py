@@ -149,6 +149,10 @@ def place_in_history(
     """(outcome, version) for a capture at ``at``: the version it saw, extended to cover it,
     or a new version inserted at its place in time (later versions renumbered, and the next
     one's change kinds taken against it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two imports of one article renumber its versions one after the other (SQLite has one
+        # writer at a time already).
+        session.execute(select(Article.id).where(Article.id == article.id).with_for_update())
     versions = list(repo.versions_of(session, article.id))
     before = [v for v in versions if v.first_seen_at <= at]
     prev = before[-1] if before else None
