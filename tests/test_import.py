@@ -196,6 +196,8 @@ def test_backfill_usage_mistakes_are_one_line_and_create_nothing(run_cli, tmp_pa
     out = run_cli("backfill", ARTICLE_URL, "--cdx", "ftp://archive.example/cdx", expect=2)
     assert out.strip() == "palimpsest: --cdx: expected an http:// or https:// URL, got 'ftp://archive.example/cdx'"
     assert "expected a date" in run_cli("backfill", ARTICLE_URL, "--from", "yesterday", expect=2)
+    bad = run_cli("backfill", ARTICLE_URL, "-s", "PALIMPSEST_BACKFILL_DELAY=-1", expect=2)
+    assert bad.strip().startswith("palimpsest: bad setting: PALIMPSEST_BACKFILL_DELAY")
     if database_url.startswith("sqlite"):
         assert not Path(database_url.removeprefix("sqlite:///")).exists()
 
