@@ -58,6 +58,7 @@ def format_fetches(history: ArticleHistory) -> list[str]:
         status = item["http_status"] if item["http_status"] is not None else "-"
         version = f" v{item['version']}" if item["version"] else ""
         error = f"  ({item['error']})" if item["error"] else ""
+        error += f"  from {item['origin']}" if item.get("origin") else ""
         fetched = when(datetime.fromisoformat(item["fetched_at"]))
         lines.append(
             f"  capture {item['capture_id']:<6} {fetched}  HTTP {status:<3}  {item['outcome']}{version}{error}"
