@@ -83,6 +83,10 @@ def _database_url(value: str) -> str | None:
     return None
 
 
+def _http_url(value: str) -> str | None:
+    return None if value.startswith(("http://", "https://")) and len(value) > 8 else "an http:// or https:// URL"
+
+
 # What a type alone does not say. A rule returns None when the value is fine, else what is expected.
 RULES: dict[str, Bounds | Choice | Callable[[str], str | None]] = {
     "PALIMPSEST_STORE_BATCH": Bounds(1, 100_000),
@@ -94,6 +98,8 @@ RULES: dict[str, Bounds | Choice | Callable[[str], str | None]] = {
     "PALIMPSEST_WARC_UNCHANGED": Choice(("revisit", "none")),
     "PALIMPSEST_ALLOW_PRIVATE_ADDRESSES": _allowed_addresses,
     "PALIMPSEST_DATABASE_URL": _database_url,
+    "PALIMPSEST_BACKFILL_DELAY": Bounds(0, 3600),
+    "PALIMPSEST_BACKFILL_CDX": _http_url,
 }
 
 

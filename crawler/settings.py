@@ -106,6 +106,10 @@ PALIMPSEST_EXTRACT_WORKERS = os.cpu_count() or 1
 PALIMPSEST_STORE_BATCH = 200
 # A line per fetched page on stderr while a crawl runs.
 PALIMPSEST_PROGRESS = True
+# `palimpsest backfill`: the Wayback CDX server asked by default (--cdx overrides it), and the
+# pause between two requests to it, in seconds (--delay overrides it; a Retry-After is obeyed too).
+PALIMPSEST_BACKFILL_CDX = "https://web.archive.org/cdx/search/cdx"
+PALIMPSEST_BACKFILL_DELAY = 1.0
 # --- Many workers (`palimpsest run --redis`, crawler.frontier) --------------------------------
 # Set by `run --redis`: due work is claimed in the database before it is queued.
 PALIMPSEST_CLAIMS = False

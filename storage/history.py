@@ -60,6 +60,7 @@ def capture_summary(capture: Capture, seq_of: dict[int, int]) -> dict[str, Any]:
         "http_status": capture.http_status,
         "version": seq_of.get(capture.version_id) if capture.version_id else None,
         "error": capture.error,
+        "origin": capture.origin,
     }
 
 
@@ -73,11 +74,34 @@ class ArticleHistory:
     last_error: str | None
     captures: list[Capture] = field(default_factory=list)  # oldest first
 
+    def origins(self) -> dict[int, str | None]:
+        """Per version id: the archive its first sighting came from (``palimpsest import`` or
+        ``backfill``), or None when palimpsest fetched it itself."""
+        found: dict[int, str | None] = {}
+        for capture in self.captures:  # oldest first
+            if capture.version_id is not None and capture.version_id not in found:
+                found[capture.version_id] = capture.origin
+        return found
+
+    def changed_between(self, version: Version) -> tuple[datetime, datetime] | None:
+        """When the edit that made ``version`` happened, as far as the captures tell: after the
+        previous version was last seen, before this one was first seen."""
+        earlier = [v for v in self.versions if v.seq < version.seq]
+        return (earlier[-1].last_seen_at, version.first_seen_at) if earlier else None
+
     def capture_summaries(self) -> list[dict[str, Any]]:
         seq_of = {version.id: version.seq for version in self.versions}
         return [capture_summary(capture, seq_of) for capture in self.captures]
 
+    def _version_dict(self, version: Version, origins: dict[int, str | None]) -> dict[str, Any]:
+        between = self.changed_between(version)
+        return version_summary(version) | {
+            "origin": origins.get(version.id),
+            "changed_between": [_iso(between[0]), _iso(between[1])] if between else None,
+        }
+
     def as_dict(self) -> dict[str, Any]:
+        origins = self.origins()
         return {
             "url": self.article.canonical_url,
             "outlet": {"domain": self.outlet.domain, "name": self.outlet.name},
@@ -88,7 +112,7 @@ class ArticleHistory:
             "captures": self.capture_count,
             "last_outcome": self.last_outcome,
             "last_error": self.last_error,
-            "versions": [version_summary(v) for v in self.versions],
+            "versions": [self._version_dict(v, origins) for v in self.versions],
             "fetches": self.capture_summaries(),
         }
 

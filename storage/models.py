@@ -243,6 +243,12 @@ class Capture(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"), index=True)
+    # Captures another archive made (a WARC file, a Wayback server), not a fetch of ours: the
+    # archive's name, the capture's address there, and the key that makes a re-import a no-op
+    # (storage.imported). NULL for palimpsest's own fetches.
+    origin: Mapped[str | None] = mapped_column(String(255))
+    origin_url: Mapped[str | None] = mapped_column(Text)
+    origin_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Version(Base):

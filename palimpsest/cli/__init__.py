@@ -21,12 +21,29 @@ from typing import Any, NoReturn
 from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest import __version__
-from palimpsest.cli import capture, crawl, db, demo, diff, export, extract, history, newsroom, run, serve, story
+from palimpsest.cli import (
+    backfill,
+    capture,
+    crawl,
+    db,
+    demo,
+    diff,
+    export,
+    extract,
+    history,
+    importing,
+    newsroom,
+    reextract,
+    run,
+    serve,
+    story,
+)
 from palimpsest.cli.common import UserError, close_archives, database_reason, silence_stdout
 
 # In the order `palimpsest --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
-    crawl, story, run, history, diff, capture, serve, export, extract, db, demo, newsroom,
+    crawl, story, run, history, diff, capture, serve, export, extract, importing, backfill, reextract, db, demo,
+    newsroom,
 )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ def format_history(history: ArticleHistory) -> str:
     if history.last_outcome in ("error", "refused", "gone"):
         lines.append(f"last capture: {history.last_outcome}: {history.last_error}")
     lines += format_fetches(history)
+    origins = history.origins()
     for version in history.versions:
         access = version.access + ("" if version.complete else ", incomplete")
         changes = ", ".join(version.change_kinds or []) or ("first version" if version.seq == 1 else "-")
@@ -31,6 +32,10 @@ def format_history(history: ArticleHistory) -> str:
             f"v{version.seq}  seen {when(version.first_seen_at)} .. {when(version.last_seen_at)}"
             f"  {version.word_count} words  access: {access}  changes: {changes}"
         )
+        if origin := origins.get(version.id):
+            between = history.changed_between(version)
+            edited = f", edited between {when(between[0])} and {when(between[1])}" if between else ""
+            lines.append(f"    from {origin} (archived capture){edited}")
         lines.append(f"    {version.headline or '(no headline)'}")
         if version.byline:
             lines.append(f"    by {version.byline}")
@@ -53,6 +58,7 @@ def format_fetches(history: ArticleHistory) -> list[str]:
         status = item["http_status"] if item["http_status"] is not None else "-"
         version = f" v{item['version']}" if item["version"] else ""
         error = f"  ({item['error']})" if item["error"] else ""
+        error += f"  from {item['origin']}" if item.get("origin") else ""
         fetched = when(datetime.fromisoformat(item["fetched_at"]))
         lines.append(
             f"  capture {item['capture_id']:<6} {fetched}  HTTP {status:<3}  {item['outcome']}{version}{error}"
