@@ -15,8 +15,7 @@ import re
 from palimpsest.storage.versioning import split_paragraphs
 
 # Lower-cased, without the final dot. Titles, months, common Latin and newsroom shorthand.
-ABBREVIATIONS = frozenset(
-    """
+_ABBREVIATION_WORDS = """
     mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon pres supt insp
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
     inc ltd co corp bros vol pp fig approx est dept univ ave blvd rd etc vs cf ca al
@@ -24,16 +23,16 @@ ABBREVIATIONS = frozenset(
     hr fr frau herr bzw z.b u.a d.h usw ggf evtl inkl zzgl vgl nr str abs dipl ing mio mrd bzw jh
     m mme mlle mm me mgr pr av bd p.ex cie env
     sra sres srta dña dn lic ud uds avda pág núm p.ej admón
-    """.split()
-)  # fmt: skip
-MONTHS = frozenset(
     """
+_MONTH_WORDS = """
     january february march april may june july august september october november december
     januar februar märz mai juni juli oktober dezember
     janvier février mars avril juin juillet août septembre octobre novembre décembre
     enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
-    """.split()
-)  # fmt: skip
+    """
+
+ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+MONTHS = frozenset(_MONTH_WORDS.split())
 
 _CLOSERS = "\"'”’»)]"
 _OPENERS = "\"'“‘«„(¿¡["

@@ -1,0 +1,170 @@
+"""Revision intelligence through the newsroom: A/B-tested headlines become reverts and one A/B
+test, a template change that hides the body is a suspect capture (not a version), sentence
+actions are stored per version and exported as NewsEdits rows, and outlet health alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from palimpsest.crawler.capture import extracted_version, fetch_record
+from palimpsest.crawler.extract import extract_article
+from palimpsest.crawler.items import FetchedPage
+from palimpsest.newsroom.content import AB_HEADLINES, AB_TEST_PATH, COURIER_PATH, GAZETTE_PATH
+from palimpsest.storage.ingest import ingest_capture
+from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
+from palimpsest.web import create_app
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=10)  # health looks back from now
+
+
+def check(newsroom, sessions, url: str, now: datetime) -> Capture:
+    """One check of ``url`` as the crawler makes it (in process): fetch, extract unless the
+    payload is the one the archive saw last, store."""
+    with urllib.request.urlopen(url, timeout=10) as response:  # the loopback newsroom only
+        body, status, headers = response.read(), response.status, dict(response.headers)
+    digest = "sha1:" + hashlib.sha1(body).hexdigest()
+    with sessions() as session, session.begin():
+        known = session.scalar(select(Article).where(Article.canonical_url == url))
+        previous = known.last_payload_digest if known is not None else None
+        extraction = extract_article(url, body, headers) if digest != previous else None
+        page = FetchedPage(
+            requested_url=url, fetched_at=now, final_url=url, status=status, body=body, payload_digest=digest
+        )
+        page.plan["previous_digest"] = previous
+        record = fetch_record(page, extraction)
+        candidate = extracted_version(extraction) if extraction is not None else None
+        result = ingest_capture(session, record, candidate, now=now)
+        capture = session.get(Capture, result.capture_id)
+        session.expunge(capture)
+        return capture
+
+
+def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, sessions, cli):
+    url = newsroom.url("courier", AB_TEST_PATH)
+    outcomes = [check(newsroom, sessions, url, START + timedelta(hours=i)).outcome for i in range(8)]
+
+    assert outcomes == ["new_version", "new_version"] + ["revert"] * 6
+    with sessions() as session:
+        versions = session.scalars(select(Version).order_by(Version.seq)).all()
+        reverts = session.scalars(select(Capture).where(Capture.outcome == "revert").order_by(Capture.id)).all()
+        test = session.scalars(select(ABTest)).one()
+        article = session.scalars(select(Article)).one()
+    assert [v.headline for v in versions] == list(AB_HEADLINES)
+    assert [c.version_id for c in reverts] == [versions[0].id, versions[1].id] * 3
+    assert reverts[0].reason == "same text as version 1"
+    assert article.current_seq == 2  # the 8th check saw headline B again
+    assert [v["headline"] for v in test.variants] == list(AB_HEADLINES)
+    assert test.reverts == 6
+
+    history = json.loads(cli("history", url, "--json", check=True).stdout)
+    assert history["ab_test"]["variants"] == [{"seq": 1, "headline": AB_HEADLINES[0]}, {"seq": 2, "headline": AB_HEADLINES[1]}]
+    assert sum(1 for c in history["captures"] if c["outcome"] == "revert") == 6
+
+    app = create_app(cli.database_url)
+    feed = app.test_client().get("/changes.atom").get_data(as_text=True)
+    assert feed.count("<entry>") == 1
+    assert f"Headline A/B test: «{AB_HEADLINES[0]}» / «{AB_HEADLINES[1]}»" in feed
+
+
+def test_template_change_is_suspect_then_unchanged_when_fixed(newsroom, sessions, cli):
+    url = newsroom.url("gazette", GAZETTE_PATH)
+    assert check(newsroom, sessions, url, START).outcome == "new_version"
+
+    newsroom.broken_outlets.add("gazette")
+    suspect = check(newsroom, sessions, url, START + timedelta(hours=1))
+    assert suspect.outcome == "suspect"
+    assert "no paywall evidence" in suspect.reason and "second check" in suspect.reason
+
+    health = cli("health", "--json")
+    assert health.returncode == 3, health.stderr
+    report = json.loads(health.stdout)
+    gazette = next(o for o in report["outlets"] if o["domain"] == "127.0.0.3")
+    assert gazette["suspect_share_week"] > 0
+    assert any(alert["measure"] == "suspect" for alert in gazette["alerts"])
+
+    newsroom.broken_outlets.discard("gazette")
+    fixed = check(newsroom, sessions, url, START + timedelta(hours=2))
+    assert fixed.outcome == "unchanged"
+    with sessions() as session:
+        assert session.scalars(select(Version.seq)).all() == [1]
+    assert cli("health").returncode == 0
+
+
+def test_suspect_text_seen_twice_becomes_a_version(newsroom, sessions):
+    url = newsroom.url("gazette", GAZETTE_PATH)
+    check(newsroom, sessions, url, START)
+    newsroom.broken_outlets.add("gazette")
+    assert check(newsroom, sessions, url, START + timedelta(hours=1)).outcome == "suspect"
+    confirmed = check(newsroom, sessions, url, START + timedelta(hours=2))
+    assert confirmed.outcome == "new_version"
+    assert confirmed.reason.startswith("confirmed by a second check")
+    with sessions() as session:
+        latest = session.scalars(select(Version).where(Version.seq == 2)).one()
+    assert "extraction" in latest.change_kinds and "body" not in latest.change_kinds
+
+
+def test_sentence_actions_on_newsroom_revisions_and_newsedits_export(newsroom, sessions, cli, tmp_path):
+    url = newsroom.url("courier", COURIER_PATH)
+    key = newsroom.key_for(url)
+    check(newsroom, sessions, url, START)
+    paragraphs = list(newsroom.articles[key].current.paragraphs)
+    first, *rest = paragraphs[1].split(". ")
+    moved = ". ".join(rest) + " " + first + "." if rest else paragraphs[1]
+    added = "The utility's board will meet again on Thursday to approve the final contract."
+    edited = paragraphs[0].replace("said", "told reporters", 1)
+    assert edited != paragraphs[0] and rest
+    newsroom.revise(key, paragraphs=(edited, moved, *paragraphs[2:], added))
+    check(newsroom, sessions, url, START + timedelta(hours=1))
+
+    with sessions() as session:
+        actions = session.scalars(select(SentenceAction).order_by(SentenceAction.id)).all()
+    kinds = {a.action for a in actions}
+    assert kinds == {"addition", "edit", "refactor"}
+    assert next(a for a in actions if a.action == "addition").new_sentence == added
+    edit = next(a for a in actions if a.action == "edit")
+    assert {"op": "replace", "old": "said", "new": "told reporters"} in edit.word_diff
+
+    for fmt in ("jsonl", "csv"):
+        out = tmp_path / f"edits.{fmt}"
+        cli("export", "--format", "newsedits", "--newsedits-format", fmt, "--out", str(out), check=True)
+        frame = (
+            pd.read_json(out, lines=True)
+            if fmt == "jsonl"
+            else pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+        )
+        assert sorted(frame["action"]) == sorted(a.action for a in actions)
+        assert set(frame.columns) >= {"article_id", "old_version", "new_version", "old_sentence", "new_sentence"}
+        assert (frame["schema"] == "palimpsest.newsedits/1").all()
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ('Mr. Smith left. "We will win." Then he ran!', ["Mr. Smith left.", '"We will win."', "Then he ran!"]),
+        ("Am 3. Oktober kam z.B. Dr. Müller. Er schwieg.", ["Am 3. Oktober kam z.B. Dr. Müller.", "Er schwieg."]),
+        ("M. Dupont est arrivé. «C'est fini.» Il part.", ["M. Dupont est arrivé.", "«C'est fini.»", "Il part."]),
+        ("¿Qué pasa? La Sra. López dijo que no. J. R. Smith agreed.", ["¿Qué pasa?", "La Sra. López dijo que no.", "J. R. Smith agreed."]),
+        ("The U.S. economy grew 3.5 percent in 2024. Analysts were surprised.", ["The U.S. economy grew 3.5 percent in 2024.", "Analysts were surprised."]),
+    ],
+)
+def test_sentence_splitter(text, sentences):
+    from palimpsest.storage.sentences import split_sentences
+
+    assert split_sentences(text) == sentences
+
+
+def test_web_health_page_lists_outlets(newsroom, sessions, cli):
+    check(newsroom, sessions, newsroom.url("courier", COURIER_PATH), START)
+    client = create_app(cli.database_url).test_client()
+    page = client.get("/health")
+    assert page.status_code == 200
+    assert "127.0.0.2" in page.get_data(as_text=True)
+    assert io.StringIO(client.get("/api/health").get_data(as_text=True)).read().startswith("{")
