@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
+from palimpsest.storage.models import ABTest, Article, Capture, Outlet, SentenceAction, StoryArticle, Version
 from palimpsest.storage.revisions import RevisionPolicy, detect_ab_test
 from palimpsest.storage.sentence_actions import sentence_actions
 
@@ -107,3 +107,30 @@ def record_sentence_actions(session: Session, previous: Version, version: Versio
             )
         )
     return len(actions)
+
+
+def ab_tests(session: Session, story_id: int | None = None) -> list[dict[str, object]]:
+    """Every A/B test (newest flip first) with its article's URL and outlet, for feeds and pages."""
+    stmt = (
+        select(ABTest, Article.canonical_url, Outlet.domain, Outlet.name)
+        .join(Article, Article.id == ABTest.article_id)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .order_by(ABTest.last_flip_at.desc(), ABTest.id.desc())
+    )
+    if story_id is not None:
+        stmt = stmt.join(
+            StoryArticle, (StoryArticle.article_id == ABTest.article_id) & (StoryArticle.story_id == story_id)
+        )
+    return [
+        {
+            "article_id": test.article_id,
+            "url": url,
+            "outlet": domain,
+            "outlet_name": name,
+            "variants": list(test.variants),
+            "reverts": test.reverts,
+            "first_flip_at": test.first_flip_at,
+            "last_flip_at": test.last_flip_at,
+        }
+        for test, url, domain, name in session.execute(stmt)
+    ]

@@ -65,8 +65,11 @@ def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, 
     assert test.reverts == 6
 
     history = json.loads(cli("history", url, "--json", check=True).stdout)
-    assert history["ab_test"]["variants"] == [{"seq": 1, "headline": AB_HEADLINES[0]}, {"seq": 2, "headline": AB_HEADLINES[1]}]
-    assert sum(1 for c in history["captures"] if c["outcome"] == "revert") == 6
+    assert history["ab_test"]["variants"] == [
+        {"seq": 1, "headline": AB_HEADLINES[0]},
+        {"seq": 2, "headline": AB_HEADLINES[1]},
+    ]
+    assert sum(1 for c in history["fetches"] if c["outcome"] == "revert") == 6
 
     app = create_app(cli.database_url)
     feed = app.test_client().get("/changes.atom").get_data(as_text=True)
@@ -151,8 +154,14 @@ def test_sentence_actions_on_newsroom_revisions_and_newsedits_export(newsroom, s
         ('Mr. Smith left. "We will win." Then he ran!', ["Mr. Smith left.", '"We will win."', "Then he ran!"]),
         ("Am 3. Oktober kam z.B. Dr. Müller. Er schwieg.", ["Am 3. Oktober kam z.B. Dr. Müller.", "Er schwieg."]),
         ("M. Dupont est arrivé. «C'est fini.» Il part.", ["M. Dupont est arrivé.", "«C'est fini.»", "Il part."]),
-        ("¿Qué pasa? La Sra. López dijo que no. J. R. Smith agreed.", ["¿Qué pasa?", "La Sra. López dijo que no.", "J. R. Smith agreed."]),
-        ("The U.S. economy grew 3.5 percent in 2024. Analysts were surprised.", ["The U.S. economy grew 3.5 percent in 2024.", "Analysts were surprised."]),
+        (
+            "¿Qué pasa? La Sra. López dijo que no. J. R. Smith agreed.",
+            ["¿Qué pasa?", "La Sra. López dijo que no.", "J. R. Smith agreed."],
+        ),
+        (
+            "The U.S. economy grew 3.5 percent in 2024. Analysts were surprised.",
+            ["The U.S. economy grew 3.5 percent in 2024.", "Analysts were surprised."],
+        ),
     ],
 )
 def test_sentence_splitter(text, sentences):
