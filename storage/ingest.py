@@ -366,9 +366,9 @@ def _decide(
 
 
 def _facts(version: Version | ExtractedVersion) -> TextFacts:
-    paywall = isinstance(version, ExtractedVersion) and (
-        bool(version.evidence) or not version.complete or version.access in ("hard", "registration")
-    )
+    # Paywall evidence: the extraction judged the page walled or metered (a free page that lost
+    # its text is incomplete too, but that is what a suspect capture is).
+    paywall = isinstance(version, ExtractedVersion) and version.access in ("hard", "registration", "metered")
     return TextFacts(version.content_hash, version.headline, version.text, version.word_count, paywall)
 
 

@@ -18,6 +18,7 @@ from palimpsest.storage import repository as repo
 from palimpsest.storage.diff_render import render_html_inline, render_html_table
 from palimpsest.storage.history import VersionNotFound, diff_payload
 from palimpsest.storage.models import Article, Capture, Outlet, Story
+from palimpsest.storage.outlet_health import measure_outlets
 from palimpsest.web.feeds import TAG_PREFIX, ABTestEntry, FeedEntry, build_feed
 from palimpsest.web.state import EXTENSION, db_session
 
@@ -350,6 +351,14 @@ def search() -> Any:
         return render_template("search.html", query="", results=[], pagination=None)
     page = browse.search_headlines(db_session(), query, page_request())
     return respond("search.html", {"query": query, "results": page.items, "pagination": pagination(page)})
+
+
+@web.get("/health", endpoint="health")
+@web.get("/api/health", endpoint="api_health")
+def health() -> Any:
+    """Per outlet: captures, errors, text length, paywalled and suspect shares, open alerts."""
+    outlets = [h.as_dict() for h in measure_outlets(db_session(), datetime.now(UTC), domain=request.args.get("outlet"))]
+    return respond("health.html", {"alerts": sum(len(o["alerts"]) for o in outlets), "outlets": outlets})
 
 
 # --- Atom feeds ---------------------------------------------------------------------------------
