@@ -391,6 +391,26 @@ def start_export(
     ``include_rejected``: after the versions, one row per candidate the stories turned down
     (all of them every time: they have no version, so the cursor does not cover them).
     """
+    selection = select_versions(session, since, story)
+    rows = _rows(session, selection.stmt, batch_size)
+    if include_rejected:
+        rows = _then(rows, lambda: _rejected_rows(session, selection.story_id))
+    return Export(encode_cursor(selection.cursor), rows)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The versions an export delivers (``stmt``, ordered by id), the cursor after them and the
+    story filtered on. Other row shapes (storage.newsedits) select from the same versions."""
+
+    stmt: Any
+    cursor: Cursor
+    story_id: int | None
+
+
+def select_versions(session: Session, since: Cursor | str | None = None, story: str | None = None) -> Selection:
+    """Fix the snapshot and the next cursor (see ``start_export``), and select the versions
+    that arrived after ``since``."""
     previous = _as_cursor(since)
     backend = session.get_bind().dialect.name
     stmt = (
@@ -437,10 +457,7 @@ def start_export(
         if story_id is None:
             raise StoryNotFound(story)
         stmt = stmt.where(_V.article_id.in_(select(StoryArticle.article_id).where(StoryArticle.story_id == story_id)))
-    rows = _rows(session, stmt, batch_size)
-    if include_rejected:
-        rows = _then(rows, lambda: _rejected_rows(session, story_id))
-    return Export(encode_cursor(cursor), rows)
+    return Selection(stmt, cursor, story_id)
 
 
 def _then(
@@ -504,16 +521,18 @@ def csv_record(values: Iterable[Any]) -> str:
     return ",".join(cells) + "\r\n"
 
 
-def write_csv(rows: Iterable[dict[str, Any]], stream: TextIO, *, bom: bool = True) -> int:
+def write_csv(
+    rows: Iterable[dict[str, Any]], stream: TextIO, *, bom: bool = True, fields: Sequence[str] = FIELDS
+) -> int:
     """A header and one record per row: RFC 4180 (CRLF, minimal quoting, newlines kept inside
     quoted fields), lists joined with ";", booleans true/false, NULL as an empty field. The BOM
     lets spreadsheets detect UTF-8. Open files with ``newline=""``."""
     if bom:
         stream.write("\ufeff")
-    stream.write(csv_record(FIELDS))
+    stream.write(csv_record(fields))
     count = 0
     for row in rows:
-        stream.write(csv_record([row[name] for name in FIELDS]))
+        stream.write(csv_record([row[name] for name in fields]))
         count += 1
     return count
 
@@ -534,6 +553,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "snapshot_session",
+    "select_versions",
     "start_export",
     "csv_record",
     "write_csv",

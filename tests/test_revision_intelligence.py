@@ -119,12 +119,11 @@ def test_sentence_actions_on_newsroom_revisions_and_newsedits_export(newsroom, s
     key = newsroom.key_for(url)
     check(newsroom, sessions, url, START)
     paragraphs = list(newsroom.articles[key].current.paragraphs)
-    first, *rest = paragraphs[1].split(". ")
-    moved = ". ".join(rest) + " " + first + "." if rest else paragraphs[1]
+    first, second = paragraphs[5].split(". ", 1)
+    moved = f"{second} {first}."  # the same two sentences, the other way round
     added = "The utility's board will meet again on Thursday to approve the final contract."
-    edited = paragraphs[0].replace("said", "told reporters", 1)
-    assert edited != paragraphs[0] and rest
-    newsroom.revise(key, paragraphs=(edited, moved, *paragraphs[2:], added))
+    edited = paragraphs[0].replace("reported on Tuesday", "reported late on Tuesday", 1)
+    newsroom.revise(key, paragraphs=(edited, *paragraphs[1:5], moved, added))
     check(newsroom, sessions, url, START + timedelta(hours=1))
 
     with sessions() as session:
@@ -133,18 +132,19 @@ def test_sentence_actions_on_newsroom_revisions_and_newsedits_export(newsroom, s
     assert kinds == {"addition", "edit", "refactor"}
     assert next(a for a in actions if a.action == "addition").new_sentence == added
     edit = next(a for a in actions if a.action == "edit")
-    assert {"op": "replace", "old": "said", "new": "told reporters"} in edit.word_diff
+    assert {"op": "insert", "old": "", "new": "late"} in edit.word_diff
 
     for fmt in ("jsonl", "csv"):
         out = tmp_path / f"edits.{fmt}"
-        cli("export", "--format", "newsedits", "--newsedits-format", fmt, "--out", str(out), check=True)
+        cli("export", "--format", "newsedits" if fmt == "jsonl" else "newsedits-csv", "--out", str(out), check=True)
         frame = (
             pd.read_json(out, lines=True)
             if fmt == "jsonl"
             else pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
         )
         assert sorted(frame["action"]) == sorted(a.action for a in actions)
-        assert set(frame.columns) >= {"article_id", "old_version", "new_version", "old_sentence", "new_sentence"}
+        assert set(frame.columns) >= {"entry_id", "version_x", "version_y", "sentence_x", "sentence_y", "sent_idx_y"}
+        assert set(frame["version_y"]) == {2}
         assert (frame["schema"] == "palimpsest.newsedits/1").all()
 
 
