@@ -5,9 +5,9 @@ actions are stored per version and exported as NewsEdits rows, and outlet health
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -21,6 +21,7 @@ from palimpsest.newsroom.content import AB_HEADLINES, AB_TEST_PATH, COURIER_PATH
 from palimpsest.storage.ingest import ingest_capture
 from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
 from palimpsest.web import create_app
+from palimpsest.web.state import EXTENSION
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=10)  # health looks back from now
 
@@ -47,6 +48,16 @@ def check(newsroom, sessions, url: str, now: datetime) -> Capture:
         return capture
 
 
+@contextmanager
+def web_client(database_url: str):
+    """The web view's test client; its read-only engine disposed afterwards."""
+    app = create_app(database_url)
+    try:
+        yield app.test_client()
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
 def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, sessions, cli):
     url = newsroom.url("courier", AB_TEST_PATH)
     outcomes = [check(newsroom, sessions, url, START + timedelta(hours=i)).outcome for i in range(8)]
@@ -71,8 +82,8 @@ def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, 
     ]
     assert sum(1 for c in history["fetches"] if c["outcome"] == "revert") == 6
 
-    app = create_app(cli.database_url)
-    feed = app.test_client().get("/changes.atom").get_data(as_text=True)
+    with web_client(cli.database_url) as client:
+        feed = client.get("/changes.atom").get_data(as_text=True)
     assert feed.count("<entry>") == 1
     assert f"Headline A/B test: «{AB_HEADLINES[0]}» / «{AB_HEADLINES[1]}»" in feed
 
@@ -172,8 +183,10 @@ def test_sentence_splitter(text, sentences):
 
 def test_web_health_page_lists_outlets(newsroom, sessions, cli):
     check(newsroom, sessions, newsroom.url("courier", COURIER_PATH), START)
-    client = create_app(cli.database_url).test_client()
-    page = client.get("/health")
+    with web_client(cli.database_url) as client:
+        page = client.get("/health")
+        api = client.get("/api/health").get_json()
     assert page.status_code == 200
     assert "127.0.0.2" in page.get_data(as_text=True)
-    assert io.StringIO(client.get("/api/health").get_data(as_text=True)).read().startswith("{")
+    courier = next(o for o in api["outlets"] if o["domain"] == "127.0.0.2")
+    assert courier["captures_day"] == courier["captures_week"] == 1 and courier["alerts"] == []
