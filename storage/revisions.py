@@ -26,7 +26,7 @@ _WORDS = re.compile(r"\w+")
 @dataclass(frozen=True)
 class RevisionPolicy:
     """Thresholds (settings PALIMPSEST_AB_WINDOW_HOURS, PALIMPSEST_AB_MIN_REVERTS,
-    PALIMPSEST_SUSPECT_TEXT_RATIO, PALIMPSEST_SUSPECT_BODY_OVERLAP)."""
+    PALIMPSEST_SUSPECT_TEXT_RATIO, PALIMPSEST_SUSPECT_BODY_OVERLAP, PALIMPSEST_SUSPECT_MIN_WORDS)."""
 
     ab_window: timedelta = timedelta(hours=24)
     ab_min_reverts: int = 2
@@ -34,6 +34,8 @@ class RevisionPolicy:
     suspect_text_ratio: float = 0.5
     # Same headline, but fewer than this share of the current body's words still there.
     suspect_body_overlap: float = 0.2
+    # Texts shorter than this (a brief, a stub) are too short to tell breakage from an edit.
+    suspect_min_words: int = 40
 
     def __post_init__(self) -> None:
         if self.ab_window <= timedelta(0):
@@ -58,6 +60,7 @@ class RevisionPolicy:
             ab_min_reverts=int(number("PALIMPSEST_AB_MIN_REVERTS", default.ab_min_reverts)),
             suspect_text_ratio=number("PALIMPSEST_SUSPECT_TEXT_RATIO", default.suspect_text_ratio),
             suspect_body_overlap=number("PALIMPSEST_SUSPECT_BODY_OVERLAP", default.suspect_body_overlap),
+            suspect_min_words=int(number("PALIMPSEST_SUSPECT_MIN_WORDS", default.suspect_min_words)),
         )
 
 
@@ -92,8 +95,9 @@ def body_overlap(old_text: str, new_text: str) -> float:
 def suspicion(current: TextFacts, new: TextFacts, policy: RevisionPolicy) -> tuple[str, str] | None:
     """(cause, reason) when the new text looks like broken extraction rather than an edit:
     cause "collapse" (text below the ratio, no paywall evidence) or "block" (same headline,
-    a body that shares almost nothing with the current one)."""
-    if new.paywall_evidence or current.word_count == 0:
+    a body that shares almost nothing with the current one). Never for a current text shorter
+    than ``suspect_min_words``."""
+    if new.paywall_evidence or current.word_count < policy.suspect_min_words:
         return None
     if new.word_count < policy.suspect_text_ratio * current.word_count:
         return "collapse", (
