@@ -18,7 +18,7 @@ from palimpsest.crawler.capture import extracted_version, fetch_record
 from palimpsest.crawler.extract import extract_article
 from palimpsest.crawler.items import FetchedPage
 from palimpsest.newsroom.content import AB_HEADLINES, AB_TEST_PATH, COURIER_PATH, GAZETTE_PATH
-from palimpsest.storage.ingest import ingest_capture
+from palimpsest.storage.ingest import StoryLink, ingest_capture
 from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
 from palimpsest.web import create_app
 from palimpsest.web.state import EXTENSION
@@ -26,7 +26,7 @@ from palimpsest.web.state import EXTENSION
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=10)  # health looks back from now
 
 
-def check(newsroom, sessions, url: str, now: datetime) -> Capture:
+def check(newsroom, sessions, url: str, now: datetime, story: str | None = None) -> Capture:
     """One check of ``url`` as the crawler makes it (in process): fetch, extract unless the
     payload is the one the archive saw last, store."""
     with urllib.request.urlopen(url, timeout=10) as response:  # the loopback newsroom only
@@ -42,7 +42,8 @@ def check(newsroom, sessions, url: str, now: datetime) -> Capture:
         page.plan["previous_digest"] = previous
         record = fetch_record(page, extraction)
         candidate = extracted_version(extraction) if extraction is not None else None
-        result = ingest_capture(session, record, candidate, now=now)
+        link = StoryLink(story) if story else None
+        result = ingest_capture(session, record, candidate, now=now, story=link)
         capture = session.get(Capture, result.capture_id)
         session.expunge(capture)
         return capture
@@ -60,7 +61,7 @@ def web_client(database_url: str):
 
 def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, sessions, cli):
     url = newsroom.url("courier", AB_TEST_PATH)
-    outcomes = [check(newsroom, sessions, url, START + timedelta(hours=i)).outcome for i in range(8)]
+    outcomes = [check(newsroom, sessions, url, START + timedelta(hours=i), "pool").outcome for i in range(8)]
 
     assert outcomes == ["new_version", "new_version"] + ["revert"] * 6
     with sessions() as session:
@@ -82,10 +83,15 @@ def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, 
     ]
     assert sum(1 for c in history["fetches"] if c["outcome"] == "revert") == 6
 
+    title = f"Headline A/B test: «{AB_HEADLINES[0]}» / «{AB_HEADLINES[1]}»"
     with web_client(cli.database_url) as client:
         feed = client.get("/changes.atom").get_data(as_text=True)
-    assert feed.count("<entry>") == 1
-    assert f"Headline A/B test: «{AB_HEADLINES[0]}» / «{AB_HEADLINES[1]}»" in feed
+        story_feed = client.get("/stories/pool/changes.atom").get_data(as_text=True)
+        page = client.get(f"/articles/{article.id}").get_data(as_text=True)
+    assert feed.count("<entry>") == 1 and title in feed
+    assert story_feed.count("<entry>") == 1 and title in story_feed
+    assert "Headline A/B test: «" in page and "6 reverts" in page
+    assert title in cli("story", "show", "pool", check=True).stdout
 
 
 def test_template_change_is_suspect_then_unchanged_when_fixed(newsroom, sessions, cli):

@@ -9,15 +9,15 @@ from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from palimpsest.storage import browse, revision_rows
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diff_render import render_html_inline, render_html_table
-from palimpsest.storage.history import VersionNotFound, diff_payload
-from palimpsest.storage.models import Article, Capture, Outlet, Story
+from palimpsest.storage.history import VersionNotFound, ab_test_summary, diff_payload
+from palimpsest.storage.models import ABTest, Article, Capture, Outlet, Story
 from palimpsest.storage.outlet_health import measure_outlets
 from palimpsest.web.feeds import TAG_PREFIX, ABTestEntry, FeedEntry, build_feed
 from palimpsest.web.state import EXTENSION, db_session
@@ -234,7 +234,15 @@ def article(article_id: int) -> Any:
     header = browse.article_header(session, found)
     page = browse.article_timeline(session, found, page_request(), total=header["versions"])
     captures = browse.captures_page(session, found, browse.PageRequest(1, ARTICLE_CAPTURES))
-    data = {"article": header, "versions": page.items, "pagination": pagination(page), "captures": captures.items}
+    data = {
+        "article": header,
+        "versions": page.items,
+        "pagination": pagination(page),
+        "captures": captures.items,
+        # A revert can make an earlier version current again; an article flipping is an A/B test.
+        "current_seq": found.current_seq or header["latest_seq"],
+        "ab_test": ab_test_summary(session.scalar(select(ABTest).where(ABTest.article_id == found.id))),
+    }
     return respond("article.html", data)
 
 
