@@ -20,6 +20,8 @@ from palimpsest.crawler.items import FetchedPage
 from palimpsest.newsroom.content import AB_HEADLINES, AB_TEST_PATH, COURIER_PATH, GAZETTE_PATH
 from palimpsest.storage.ingest import StoryLink, ingest_capture
 from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
+from palimpsest.storage.outlet_health import HealthThresholds, OutletHealth, alerts_for
+from palimpsest.storage.revisions import Decision, RevisionPolicy, TextFacts, ab_title, decide, detect_ab_test
 from palimpsest.web import create_app
 from palimpsest.web.state import EXTENSION
 
@@ -196,3 +198,68 @@ def test_web_health_page_lists_outlets(newsroom, sessions, cli):
     assert "127.0.0.2" in page.get_data(as_text=True)
     courier = next(o for o in api["outlets"] if o["domain"] == "127.0.0.2")
     assert courier["captures_day"] == courier["captures_week"] == 1 and courier["alerts"] == []
+
+
+# --- the pure decisions ----------------------------------------------------------------------
+LONG = " ".join(f"word{i}" for i in range(100))
+
+
+def _facts(text: str, headline: str = "H", paywall: bool = False) -> TextFacts:
+    return TextFacts(
+        hashlib.sha256(f"{headline}|{text}".encode()).hexdigest(), headline, text, len(text.split()), paywall
+    )
+
+
+def test_decide_reverts_before_suspecting_and_says_why():
+    policy = RevisionPolicy()
+    current, short = _facts(LONG), _facts("word1 word2 word3")
+    assert decide(current, {short.content_hash: 1}, short, pending_suspect_hash=None, policy=policy) == Decision(
+        "revert", "same text as version 1", revert_to_seq=1
+    )
+    suspect = decide(current, {}, short, pending_suspect_hash=None, policy=policy)
+    assert suspect.outcome == "suspect"
+    assert suspect.reason.startswith("text fell to 3 words from 100 (below 50%) with no paywall evidence")
+    confirmed = decide(current, {}, short, pending_suspect_hash=short.content_hash, policy=policy)
+    assert confirmed.outcome == "new_version" and confirmed.reason.startswith("confirmed by a second check")
+    walled = _facts("word1 word2 word3", paywall=True)
+    assert decide(current, {}, walled, pending_suspect_hash=None, policy=policy).outcome == "new_version"
+    # The thresholds are settings: at 2% (and no overlap asked for) the same drop is an edit.
+    lenient = RevisionPolicy(suspect_text_ratio=0.02, suspect_body_overlap=0.0)
+    assert decide(current, {}, short, pending_suspect_hash=None, policy=lenient) == Decision("new_version")
+
+
+def test_decide_a_different_main_block_under_the_same_headline():
+    other = " ".join(f"other{i}" for i in range(100))
+    policy = RevisionPolicy()
+    decision = decide(_facts(LONG), {}, _facts(other), pending_suspect_hash=None, policy=policy)
+    assert decision.outcome == "suspect" and "different main block" in decision.reason
+    confirmed = decide(_facts(LONG), {}, _facts(other), pending_suspect_hash=_facts(other).content_hash, policy=policy)
+    assert confirmed.extra_kinds == ("extraction",)
+    # A new headline over a new text is a rewrite, not breakage.
+    assert decide(_facts(LONG), {}, _facts(other, "New"), pending_suspect_hash=None, policy=policy).outcome == (
+        "new_version"
+    )
+
+
+def test_ab_test_needs_two_reverts_within_the_window():
+    policy = RevisionPolicy(ab_window=timedelta(hours=24))
+    now = START
+    assert detect_ab_test([(now, 1)], 2, now, policy) is None
+    assert detect_ab_test([(now - timedelta(hours=30), 2), (now, 1)], 2, now, policy) is None
+    found = detect_ab_test([(now - timedelta(hours=3), 2), (now, 1)], 2, now, policy)
+    assert found is not None and found.variant_seqs == (1, 2) and found.reverts == 2
+    assert ab_title(["A", "B", "A"]) == "Headline A/B test: «A» / «B»"
+
+
+def test_health_alerts_say_which_measure_moved():
+    health = OutletHealth("example.com", None, captures_week=10, median_words_week=200, median_words_before=800)
+    health.paywalled_share_week, health.failures_in_a_row = 0.8, 3
+    measures = [alert["measure"] for alert in alerts_for(health, HealthThresholds())]
+    assert measures == ["length", "failures", "paywall"]
+    assert alerts_for(OutletHealth("example.com", None, captures_week=10), HealthThresholds()) == []
+
+
+def test_a_bad_threshold_setting_is_one_line(cli):
+    result = cli("health", "-s", "PALIMPSEST_SUSPECT_TEXT_RATIO=2")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "PALIMPSEST_SUSPECT_TEXT_RATIO" in result.stderr
