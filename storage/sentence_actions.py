@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from palimpsest.storage.sentences import split_sentences
@@ -21,6 +22,9 @@ from palimpsest.storage.versioning import normalise_line
 ACTIONS = ("addition", "deletion", "edit", "refactor")
 # Word-set similarity (Dice) at or above which an unmatched old and new sentence are one edited sentence.
 EDIT_MIN_SIMILARITY = 0.5
+# Bounds on the edit pairing (see _candidate_pairs).
+MAX_PAIRS = 250_000
+PAIR_WINDOW = 50
 _TOKENS = re.compile(r"\w+|[^\w\s]")
 _WORD_SPANS = re.compile(r"\S+\s*")
 
@@ -69,6 +73,17 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str, str], ...]:
     )
 
 
+def _candidate_pairs(left_old: list[int], left_new: list[int]) -> Iterator[tuple[int, int]]:
+    """Every (old, new) pair of unmatched sentences; for a body rewritten wholesale (more than
+    ``MAX_PAIRS`` pairs) only those within ``PAIR_WINDOW`` places of each other in the
+    unmatched lists, so the work stays linear in the text's length."""
+    if len(left_old) * len(left_new) <= MAX_PAIRS:
+        yield from ((i, j) for i in left_old for j in left_new)
+        return
+    for rank, i in enumerate(left_old):
+        yield from ((i, j) for j in left_new[max(0, rank - PAIR_WINDOW) : rank + PAIR_WINDOW + 1])
+
+
 def sentence_actions(old_text: str | None, new_text: str | None) -> list[SentenceAction]:
     """The actions that turn ``old_text`` into ``new_text``, ordered by position (new, then old)."""
     old, new = split_sentences(old_text), split_sentences(new_text)
@@ -101,8 +116,7 @@ def sentence_actions(old_text: str | None, new_text: str | None) -> list[Sentenc
     pairs = sorted(
         (
             (score, i, j)
-            for i in left_old
-            for j in left_new
+            for i, j in _candidate_pairs(left_old, left_new)
             if (score := _similarity(old_words[i], new_words[j])) >= EDIT_MIN_SIMILARITY
         ),
         key=lambda item: (-item[0], abs(item[1] - item[2]), item[1]),

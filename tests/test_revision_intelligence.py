@@ -22,6 +22,7 @@ from palimpsest.storage.ingest import StoryLink, ingest_capture
 from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
 from palimpsest.storage.outlet_health import HealthThresholds, OutletHealth, alerts_for
 from palimpsest.storage.revisions import Decision, RevisionPolicy, TextFacts, ab_title, decide, detect_ab_test
+from palimpsest.storage.sentence_actions import sentence_actions
 from palimpsest.web import create_app
 from palimpsest.web.state import EXTENSION
 
@@ -263,3 +264,11 @@ def test_a_bad_threshold_setting_is_one_line(cli):
     result = cli("health", "-s", "PALIMPSEST_SUSPECT_TEXT_RATIO=2")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "PALIMPSEST_SUSPECT_TEXT_RATIO" in result.stderr
+
+
+def test_a_wholesale_rewrite_pairs_within_a_window():
+    old = "\n\n".join(f"Sentence number {i} says alpha beta." for i in range(600))
+    new = "\n\n".join(f"Sentence number {i} says alpha gamma." for i in range(600))  # 360,000 pairs: windowed
+    actions = sentence_actions(old, new)
+    assert [a.action for a in actions] == ["edit"] * 600
+    assert all(a.old_index == a.new_index for a in actions)
