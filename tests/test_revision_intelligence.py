@@ -272,3 +272,15 @@ def test_a_wholesale_rewrite_pairs_within_a_window():
     actions = sentence_actions(old, new)
     assert [a.action for a in actions] == ["edit"] * 600
     assert all(a.old_index == a.new_index for a in actions)
+
+
+def test_version_export_marks_ab_variants_and_reverts(newsroom, sessions, cli, tmp_path):
+    url = newsroom.url("courier", AB_TEST_PATH)
+    for hour in range(4):
+        check(newsroom, sessions, url, START + timedelta(hours=hour))
+    out = tmp_path / "versions.csv"
+    cli("export", "--format", "csv", "--out", str(out), check=True)
+    frame = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert (frame["schema"] == "palimpsest.export/2").all()
+    assert list(frame["ab_test_variants"]) == ["1;2", "1;2"]
+    assert list(frame["reverts_to"]) == [1, 1]
