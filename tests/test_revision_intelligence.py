@@ -284,3 +284,14 @@ def test_version_export_marks_ab_variants_and_reverts(newsroom, sessions, cli, t
     assert (frame["schema"] == "palimpsest.export/2").all()
     assert list(frame["ab_test_variants"]) == ["1;2", "1;2"]
     assert list(frame["reverts_to"]) == [1, 1]
+
+
+def test_the_crawler_records_reverts_with_the_configured_threshold(newsroom, sessions, cli):
+    url = newsroom.url("courier", AB_TEST_PATH)
+    for _ in range(3):
+        cli.crawl("-s", "PALIMPSEST_AB_MIN_REVERTS=1", url)
+    with sessions() as session:
+        outcomes = session.scalars(select(Capture.outcome).order_by(Capture.id)).all()
+        test = session.scalars(select(ABTest)).one()
+    assert outcomes == ["new_version", "new_version", "revert"]
+    assert [v["seq"] for v in test.variants] == [1, 2] and test.reverts == 1
