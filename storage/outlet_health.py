@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from palimpsest.storage.models import Article, Capture, Outlet, Version
@@ -105,7 +105,8 @@ def _share(part: int, whole: int) -> float:
 def measure_outlets(
     session: Session, now: datetime, *, domain: str | None = None, thresholds: HealthThresholds | None = None
 ) -> list[OutletHealth]:
-    """Every outlet's (or one's) measures and alerts as of ``now``, by domain."""
+    """Every outlet's (or one's) measures and alerts as of ``now``, by domain. Five aggregate
+    queries whatever the archive's size (no capture row is loaded)."""
     thresholds = thresholds or HealthThresholds()
     outlets_stmt = select(Outlet).order_by(Outlet.domain)
     if domain is not None:
@@ -113,54 +114,90 @@ def measure_outlets(
     outlets = {o.id: OutletHealth(o.domain, o.name) for o in session.scalars(outlets_stmt)}
     if not outlets:
         return []
-    since = now - HISTORY
-    rows = session.execute(
-        select(Article.outlet_id, Capture.article_id, Capture.fetched_at, Capture.outcome, Version.access)
+    ids = list(outlets)
+    since, week, day = now - HISTORY, now - WEEK, now - DAY
+    in_outlets = Article.outlet_id.in_(ids)
+    counted: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    recent = case((Capture.fetched_at >= week, 1), else_=0).label("recent")
+    today = case((Capture.fetched_at >= day, 1), else_=0).label("today")
+    walled = case((Capture.outcome == "paywalled", 1), (Version.access.in_(PAYWALLED_ACCESS), 1), else_=0)
+    for outlet_id, is_recent, is_today, outcome, is_walled, count in session.execute(
+        select(Article.outlet_id, recent, today, Capture.outcome, walled.label("walled"), func.count())
+        .select_from(Capture)
         .join(Article, Article.id == Capture.article_id)
         .outerjoin(Version, Version.id == Capture.version_id)
-        .where(Article.outlet_id.in_(list(outlets)), Capture.fetched_at >= since, Capture.fetched_at <= now)
-        .order_by(Capture.fetched_at, Capture.id)
-    ).all()
-    counted: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    last_by_article: dict[int, str] = {}
-    streak: dict[int, int] = defaultdict(int)
-    for outlet_id, article_id, fetched_at, outcome, access in rows:
-        health, count = outlets[outlet_id], counted[outlet_id]
-        recent = fetched_at >= now - WEEK
-        period = "week" if recent else "before"
-        failed = outcome in FAILED
-        count[f"{period}_all"] += 1
-        count[f"{period}_paywalled"] += outcome == "paywalled" or access in PAYWALLED_ACCESS
-        if recent:
-            health.captures_week += 1
-            health.errors_week += failed
-            count["week_suspect"] += outcome == "suspect"
-            if fetched_at >= now - DAY:
-                health.captures_day += 1
-                health.errors_day += failed
-        streak[outlet_id] = streak[outlet_id] + 1 if failed else 0
-        if not failed and outcome != "suspect":
-            health.last_success = fetched_at
-        last_by_article[article_id] = outcome
-    suspect_articles = [article_id for article_id, outcome in last_by_article.items() if outcome == "suspect"]
-    if suspect_articles:
-        for outlet_id, count_ in session.execute(
-            select(Article.outlet_id, func.count()).where(Article.id.in_(suspect_articles)).group_by(Article.outlet_id)
-        ):
-            outlets[outlet_id].open_suspects = count_
+        .where(in_outlets, Capture.fetched_at >= since, Capture.fetched_at <= now)
+        .group_by(Article.outlet_id, recent, today, Capture.outcome, walled)
+    ):
+        health, tally, failed = outlets[outlet_id], counted[outlet_id], outcome in FAILED
+        period = "week" if is_recent else "before"
+        tally[f"{period}_all"] += count
+        tally[f"{period}_paywalled"] += count if is_walled else 0
+        if is_recent:
+            health.captures_week += count
+            health.errors_week += count if failed else 0
+            tally["week_suspect"] += count if outcome == "suspect" else 0
+            if is_today:
+                health.captures_day += count
+                health.errors_day += count if failed else 0
+    succeeded = (
+        select(Article.outlet_id, func.max(Capture.fetched_at).label("at"))
+        .select_from(Capture)
+        .join(Article, Article.id == Capture.article_id)
+        .where(in_outlets, Capture.fetched_at <= now, Capture.outcome.not_in([*FAILED, "suspect"]))
+        .group_by(Article.outlet_id)
+        .subquery()
+    )
+    for outlet_id, at in session.execute(select(succeeded.c.outlet_id, succeeded.c.at)):
+        outlets[outlet_id].last_success = at
+    for outlet_id, count in session.execute(
+        select(Article.outlet_id, func.count())
+        .select_from(Capture)
+        .join(Article, Article.id == Capture.article_id)
+        .outerjoin(succeeded, succeeded.c.outlet_id == Article.outlet_id)
+        .where(
+            in_outlets,
+            Capture.fetched_at <= now,
+            Capture.outcome.in_(FAILED),
+            or_(succeeded.c.at.is_(None), Capture.fetched_at > succeeded.c.at),
+        )
+        .group_by(Article.outlet_id)
+    ):
+        outlets[outlet_id].failures_in_a_row = count
+    suspected = (
+        select(Capture.article_id)
+        .join(Article, Article.id == Capture.article_id)
+        .where(in_outlets, Capture.outcome == "suspect", Capture.fetched_at >= since, Capture.fetched_at <= now)
+        .distinct()
+    )
+    latest = (
+        select(Capture.article_id, func.max(Capture.fetched_at).label("at"))
+        .where(Capture.article_id.in_(suspected), Capture.fetched_at <= now)
+        .group_by(Capture.article_id)
+        .subquery()
+    )
+    for outlet_id, count in session.execute(
+        select(Article.outlet_id, func.count(func.distinct(Capture.article_id)))
+        .select_from(Capture)
+        .join(latest, and_(latest.c.article_id == Capture.article_id, latest.c.at == Capture.fetched_at))
+        .join(Article, Article.id == Capture.article_id)
+        .where(Capture.outcome == "suspect")
+        .group_by(Article.outlet_id)
+    ):
+        outlets[outlet_id].open_suspects = count
     words: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for outlet_id, first_seen, word_count in session.execute(
         select(Article.outlet_id, Version.first_seen_at, Version.word_count)
+        .select_from(Version)
         .join(Article, Article.id == Version.article_id)
-        .where(Article.outlet_id.in_(list(outlets)), Version.first_seen_at >= since, Version.first_seen_at <= now)
+        .where(in_outlets, Version.first_seen_at >= since, Version.first_seen_at <= now)
     ):
-        words[outlet_id]["week" if first_seen >= now - WEEK else "before"].append(word_count)
+        words[outlet_id]["week" if first_seen >= week else "before"].append(word_count)
     for outlet_id, health in outlets.items():
-        count = counted[outlet_id]
-        health.paywalled_share_week = _share(count["week_paywalled"], count["week_all"])
-        health.paywalled_share_before = _share(count["before_paywalled"], count["before_all"])
-        health.suspect_share_week = _share(count["week_suspect"], count["week_all"])
-        health.failures_in_a_row = streak[outlet_id]
+        tally = counted[outlet_id]
+        health.paywalled_share_week = _share(tally["week_paywalled"], tally["week_all"])
+        health.paywalled_share_before = _share(tally["before_paywalled"], tally["before_all"])
+        health.suspect_share_week = _share(tally["week_suspect"], tally["week_all"])
         if words[outlet_id]["week"]:
             health.median_words_week = statistics.median(words[outlet_id]["week"])
         if words[outlet_id]["before"]:

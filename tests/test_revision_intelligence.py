@@ -18,9 +18,9 @@ from palimpsest.crawler.capture import extracted_version, fetch_record
 from palimpsest.crawler.extract import extract_article
 from palimpsest.crawler.items import FetchedPage
 from palimpsest.newsroom.content import AB_HEADLINES, AB_TEST_PATH, COURIER_PATH, GAZETTE_PATH
-from palimpsest.storage.ingest import StoryLink, ingest_capture
+from palimpsest.storage.ingest import ExtractedVersion, FetchRecord, StoryLink, ingest_capture
 from palimpsest.storage.models import ABTest, Article, Capture, SentenceAction, Version
-from palimpsest.storage.outlet_health import HealthThresholds, OutletHealth, alerts_for
+from palimpsest.storage.outlet_health import HealthThresholds, OutletHealth, alerts_for, measure_outlets
 from palimpsest.storage.revisions import Decision, RevisionPolicy, TextFacts, ab_title, decide, detect_ab_test
 from palimpsest.storage.sentence_actions import sentence_actions
 from palimpsest.web import create_app
@@ -295,3 +295,35 @@ def test_the_crawler_records_reverts_with_the_configured_threshold(newsroom, ses
         test = session.scalars(select(ABTest)).one()
     assert outcomes == ["new_version", "new_version", "revert"]
     assert [v["seq"] for v in test.variants] == [1, 2] and test.reverts == 1
+
+
+def _record(url: str, at: datetime, **extra) -> FetchRecord:
+    return FetchRecord(
+        requested_url=url, canonical_url=url, outlet_domain="example.org", fetched_at=at, http_status=200, **extra
+    )
+
+
+def _text(words: int, seed: str) -> ExtractedVersion:
+    text = " ".join(f"{seed}{i}" for i in range(words))
+    return ExtractedVersion(
+        headline=seed, dek=None, byline=None, text=text, content_hash=seed, word_count=words, extractor="test"
+    )
+
+
+def test_health_measures_from_the_archive(sessions):
+    now = datetime.now(UTC)
+    a, b = "https://example.org/a", "https://example.org/b"
+    with sessions() as session, session.begin():
+        ingest_capture(session, _record(a, now - timedelta(days=20)), _text(400, "long"), now=now - timedelta(days=20))
+        yesterday = now - timedelta(hours=25)
+        ingest_capture(session, _record(b, yesterday), _text(100, "short"), now=yesterday)
+        for hours in (3, 2, 1):
+            at = now - timedelta(hours=hours)
+            ingest_capture(session, _record(a, at, outcome="error", error="HTTP 500"), None, now=at)
+    with sessions() as session:
+        (health,) = measure_outlets(session, now, domain="example.org")
+    assert (health.captures_day, health.captures_week, health.errors_day, health.errors_week) == (3, 4, 3, 3)
+    assert (health.median_words_week, health.median_words_before) == (100, 400)
+    assert health.failures_in_a_row == 3
+    assert health.last_success == now - timedelta(hours=25)
+    assert [alert["measure"] for alert in health.alerts] == ["length", "failures"]
