@@ -94,6 +94,7 @@ def test_alternating_headline_is_two_versions_reverts_and_one_ab_test(newsroom, 
     assert feed.count("<entry>") == 1 and title in feed
     assert story_feed.count("<entry>") == 1 and title in story_feed
     assert "Headline A/B test: «" in page and "6 reverts" in page
+    assert "same text as version 1" in page  # the captures list says why
     assert title in cli("story", "show", "pool", check=True).stdout
 
 
