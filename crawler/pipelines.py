@@ -326,7 +326,7 @@ class StorePipeline:
             stored = []
             for work, result in zip(works, results, strict=True):
                 discovered = Discovered()
-                follow = work.links and result.outcome in ("new_version", "unchanged", "paywalled")
+                follow = work.links and result.outcome in ("new_version", "unchanged", "paywalled", "revert")
                 for story_id in work.links_for if follow else ():
                     triage_found(session, story_id, work.links, now=work.job.now, policy=self.policy, into=discovered)
                 stored.append((result, discovered))

@@ -290,7 +290,8 @@ def test_version_export_marks_ab_variants_and_reverts(newsroom, sessions, cli, t
 def test_the_crawler_records_reverts_with_the_configured_threshold(newsroom, sessions, cli):
     url = newsroom.url("courier", AB_TEST_PATH)
     for _ in range(3):
-        cli.crawl("-s", "PALIMPSEST_AB_MIN_REVERTS=1", url)
+        result = cli.crawl("-s", "PALIMPSEST_AB_MIN_REVERTS=1", url)
+    assert "revert to v1" in result.stderr and "1 revert to an earlier version" in result.stdout
     with sessions() as session:
         outcomes = session.scalars(select(Capture.outcome).order_by(Capture.id)).all()
         test = session.scalars(select(ABTest)).one()
