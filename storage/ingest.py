@@ -405,8 +405,8 @@ def _changed(
         return SUSPECT, None, None, decision.reason
     version = _new_version(session, article, current, candidate, now, decision.extra_kinds)
     known.current[article.id] = version
-    reason = decision.reason if decision.extra_kinds or (decision.reason or "").startswith("confirmed") else None
-    return "new_version", version, None, reason
+    # Only a confirmed suspect text has a reason worth keeping ("confirmed by a second check: ...").
+    return "new_version", version, None, decision.reason if current is not None else None
 
 
 _SCHEDULE_OUTCOMES = {
@@ -530,10 +530,10 @@ def _store(
 
     if outcome not in ("error", "refused"):
         article.last_checked_at = now
-        # A suspect page's digest is not remembered: the next check extracts it again to confirm.
+        # A suspect page's digest is not remembered: the next check fetches and extracts it again.
         if fetch.payload_digest and outcome not in ("not_modified", "suspect"):
             article.last_payload_digest = fetch.payload_digest
-        if fetch.etag or fetch.last_modified:
+        if (fetch.etag or fetch.last_modified) and outcome != "suspect":  # nor its validators (no 304 for it)
             article.etag, article.last_modified = fetch.etag, fetch.last_modified
         if fetch.based_on_url:
             article.based_on_url = fetch.based_on_url

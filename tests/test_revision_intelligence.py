@@ -287,16 +287,30 @@ def test_version_export_marks_ab_variants_and_reverts(newsroom, sessions, cli, t
     assert list(frame["reverts_to"]) == [1, 1]
 
 
-def test_the_crawler_records_reverts_with_the_configured_threshold(newsroom, sessions, cli):
-    url = newsroom.url("courier", AB_TEST_PATH)
-    for _ in range(3):
-        result = cli.crawl("-s", "PALIMPSEST_AB_MIN_REVERTS=1", url)
-    assert "revert to v1" in result.stderr and "1 revert to an earlier version" in result.stdout
+def test_the_crawler_records_reverts_and_confirms_a_suspect_text(newsroom, sessions, cli):
+    """Through Scrapy, conditional requests and all: the A/B article reverts (with the A/B
+    threshold from -s), and a broken template is suspect once, then confirmed as `extraction`."""
+    ab_url, gazette_url = newsroom.url("courier", AB_TEST_PATH), newsroom.url("gazette", GAZETTE_PATH)
+    results = []
+    for step in range(3):
+        if step == 1:
+            newsroom.broken_outlets.add("gazette")
+        results.append(cli.crawl("-s", "PALIMPSEST_AB_MIN_REVERTS=1", ab_url, gazette_url))
+    assert "revert to v1" in results[2].stderr and "1 revert to an earlier version" in results[2].stdout
+    assert "1 suspect (extraction broken?)" in results[1].stdout
     with sessions() as session:
-        outcomes = session.scalars(select(Capture.outcome).order_by(Capture.id)).all()
+        outcomes = {
+            url: session.scalars(
+                select(Capture.outcome).join(Article).where(Article.canonical_url == url).order_by(Capture.id)
+            ).all()
+            for url in (ab_url, gazette_url)
+        }
         test = session.scalars(select(ABTest)).one()
-    assert outcomes == ["new_version", "new_version", "revert"]
+        confirmed = session.scalars(select(Version).join(Article).where(Article.canonical_url == gazette_url)).all()
+    assert outcomes[ab_url] == ["new_version", "new_version", "revert"]
+    assert outcomes[gazette_url] == ["new_version", "suspect", "new_version"]
     assert [v["seq"] for v in test.variants] == [1, 2] and test.reverts == 1
+    assert confirmed[-1].change_kinds == ["extraction"]
 
 
 def _record(url: str, at: datetime, **extra) -> FetchRecord:
