@@ -3,7 +3,9 @@
 Run it in a thread (``with Newsroom() as newsroom: ...``) or as a process
 (``python -m newsroom``). While it runs, ``publish()`` reveals an article's next scripted
 revision and ``revise()`` makes any edit; both are also reachable over HTTP
-(``POST /_newsroom/publish?article=KEY``) for a newsroom running in another process.
+(``POST /_newsroom/publish?article=KEY``) for a newsroom running in another process, and so is
+a template change that hides an outlet's article bodies (``POST /_newsroom/break-template`` on
+that outlet's address; ``/_newsroom/fix-template`` undoes it).
 """
 
 from __future__ import annotations
@@ -86,6 +88,15 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/_newsroom/publish":
             revision = self.server.newsroom.publish(query.get("article"))
             self._send(200, "application/json", json.dumps({"headline": revision.headline}).encode())
+        elif parts.path in ("/_newsroom/break-template", "/_newsroom/fix-template"):
+            # This outlet's template hides (or shows again) the article body.
+            newsroom, key = self.server.newsroom, self.server.outlet.key
+            with newsroom.lock:
+                if parts.path.endswith("break-template"):
+                    newsroom.broken_outlets.add(key)
+                else:
+                    newsroom.broken_outlets.discard(key)
+            self._send(200, "application/json", json.dumps({"broken": sorted(newsroom.broken_outlets)}).encode())
         else:
             self._send(404, "text/plain", b"not found")
 
