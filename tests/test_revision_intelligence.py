@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from palimpsest import Archive
 from palimpsest.crawler.capture import extracted_version, fetch_record
 from palimpsest.crawler.extract import extract_article
 from palimpsest.crawler.items import FetchedPage
@@ -169,6 +170,12 @@ def test_sentence_actions_on_newsroom_revisions_and_newsedits_export(newsroom, s
         assert set(frame.columns) >= {"entry_id", "version_x", "version_y", "sentence_x", "sentence_y", "sent_idx_y"}
         assert set(frame["version_y"]) == {2}
         assert (frame["schema"] == "palimpsest.newsedits/1").all()
+
+    with Archive.open(cli.database_url) as archive:
+        batch = archive.sentence_actions()
+        rows = list(batch)
+        assert sorted(row["action"] for row in rows) == sorted(a.action for a in actions)
+        assert list(archive.sentence_actions(since=batch.cursor)) == []
 
 
 @pytest.mark.parametrize(
