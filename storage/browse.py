@@ -534,6 +534,7 @@ def captures_page(session: Session, article: Article, request: PageRequest) -> P
             Capture.http_status,
             Capture.outcome,
             Capture.error,
+            Capture.reason,
             Capture.duration_ms,
             Capture.warc_file,
             Version.seq.label("version"),

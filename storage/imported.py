@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
+from palimpsest.storage import revision_rows
 from palimpsest.storage.diffing import classify_changes
 from palimpsest.storage.ingest import (
     UNDECIDED_STATES,
@@ -167,13 +168,18 @@ def place_in_history(
         nxt.first_seen_at = at  # an earlier sighting of the next version
         return "unchanged", nxt
     later = versions[len(before) :]
-    _renumber(session, later, 2 if splits else 1)
+    _renumber(session, article, later, 2 if splits else 1)
+    shown, article.current_seq = article.current_seq, None  # a revert's pin, renumbered above
     new = _new_version(session, article, prev, candidate, at)
     if splits:
         assert prev is not None
-        _split_after(session, article, prev, new, at)
+        again = _split_after(session, article, prev, new, at)
+        if nxt is not None:
+            revision_rows.replace_sentence_actions(session, again, nxt)
     elif nxt is not None:
         nxt.change_kinds, nxt.similarity = _compared(new, nxt)
+        revision_rows.replace_sentence_actions(session, new, nxt)
+    article.current_seq = shown
     return "new_version", new
 
 
@@ -182,11 +188,16 @@ def _compared(old: Version, new: Version) -> tuple[list[str], float | None]:
     return list(kinds), similarity
 
 
-def _renumber(session: Session, versions: list[Version], by: int) -> None:
+def _renumber(session: Session, article: Article, versions: list[Version], by: int) -> None:
     """Move these versions ``by`` places up, through negative numbers: (article, seq) stays
-    unique at every statement, on PostgreSQL as on SQLite."""
+    unique at every statement, on PostgreSQL as on SQLite. The seqs that name them elsewhere
+    (sentence actions, a revert's pin) move with them."""
     if not versions:
         return
+    first = versions[0].seq
+    revision_rows.shift_sentence_action_seqs(session, article.id, first, by)
+    if article.current_seq is not None and article.current_seq >= first:
+        article.current_seq += by
     for version in versions:
         version.seq = -(version.seq + by)
     session.flush()
@@ -195,7 +206,7 @@ def _renumber(session: Session, versions: list[Version], by: int) -> None:
     session.flush()
 
 
-def _split_after(session: Session, article: Article, prev: Version, new: Version, at: datetime) -> None:
+def _split_after(session: Session, article: Article, prev: Version, new: Version, at: datetime) -> Version:
     """``prev`` was seen before and after ``at``, and ``at`` saw other text: the captures after
     ``at`` saw ``prev``'s text again, a version of its own after ``new``."""
     captures = session.scalars(select(Capture).where(Capture.version_id == prev.id)).all()
@@ -208,6 +219,7 @@ def _split_after(session: Session, article: Article, prev: Version, new: Version
     prev.last_seen_at = max(earlier, default=prev.first_seen_at)
     for capture in after:
         capture.version_id = again.id
+    return again
 
 
 def _as_candidate(version: Version) -> ExtractedVersion:

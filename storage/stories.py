@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
 from palimpsest.storage.models import (
+    ABTest,
     Article,
     CandidateText,
     Capture,
@@ -32,6 +33,7 @@ from palimpsest.storage.models import (
     StorySource,
     Version,
 )
+from palimpsest.storage.revisions import ab_title
 from palimpsest.storage.schedule import CheckOutcome, CheckState, SchedulePolicy, apply_hint, next_check
 
 SOURCE_KINDS = ("seed", "feed", "sitemap")
@@ -569,6 +571,14 @@ def story_view(session: Session, story: Story) -> dict[str, Any]:
                 "last_error": last_try.error if last_try else None,
             }
         )
+    # Articles A/B-testing their headlines (storage.revisions): the variants, not one per flip.
+    tests = {
+        test.article_id: test
+        for test in session.scalars(select(ABTest).where(ABTest.article_id.in_([a.id for _m, a, *_ in rows])))
+    }
+    for (_member, article, *_rest), item in zip(rows, articles, strict=True):
+        test = tests.get(article.id)
+        item["ab_test"] = ab_title(v["headline"] for v in test.variants) if test is not None else None
     free = [a["url"] for a in articles if a["access"] == "free" and a["complete"]]
     for item in articles:
         item["free_alternatives"] = (

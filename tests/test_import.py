@@ -331,3 +331,32 @@ def test_older_captures_go_before_what_palimpsest_crawled_and_the_next_crawl_is_
     with sessions() as session:
         outcomes = [c.outcome for c in session.scalars(select(Capture).order_by(Capture.id))]
     assert outcomes == ["new_version", "new_version", "unchanged"]
+
+
+def test_an_older_capture_placed_first_moves_the_sentence_actions_with_the_versions(run_cli, sessions, tmp_path):
+    from palimpsest.storage.models import SentenceAction
+    from tests.archive_pages import BODY
+
+    added = "The council will hold a second hearing on the sale in April."
+    newer = write_warc(
+        tmp_path / "newer.warc.gz",
+        [
+            ("response", ARTICLE_URL, DAY2, 200, HTML, article_html(FIRST)),
+            ("response", ARTICLE_URL, DAY3, 200, HTML, article_html(FIRST, [*BODY, added])),
+        ],
+    )
+    older = write_warc(
+        tmp_path / "older.warc.gz", [("response", ARTICLE_URL, DAY1, 200, HTML, article_html(FIRST, BODY[:-1]))]
+    )
+    run_cli("import", str(newer))
+    run_cli("import", str(older))  # a version before both: they become v2 and v3
+    with sessions() as session:
+        seq_of = {v.id: v.seq for v in session.scalars(select(Version))}
+        actions = session.scalars(select(SentenceAction).order_by(SentenceAction.id)).all()
+        found = sorted((seq_of[a.version_id], a.old_seq, a.new_seq, a.action, a.new_sentence) for a in actions)
+    first, second = BODY[-1].split(". ", 1)
+    assert found == [
+        (2, 1, 2, "addition", first + "."),  # v2 is now told against the older capture placed before it
+        (2, 1, 2, "addition", second),
+        (3, 2, 3, "addition", added),
+    ]

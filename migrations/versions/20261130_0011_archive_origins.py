@@ -1,7 +1,7 @@
 """archive origins: captures imported from WARC files and Wayback servers
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-30 08:00:00
 
 A capture another archive made (``palimpsest import``, ``palimpsest backfill``) records where it
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

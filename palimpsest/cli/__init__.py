@@ -5,7 +5,8 @@ Each command module names itself (``NAME``, ``HELP``), declares its arguments
 command runs. Every mistake a user can make (a bad URL or setting, a ``--db`` that is not an
 archive, a closed pipe, a busy port, an unknown article) ends with one line on stderr, never a
 traceback. Exit codes: 0 done; 1 the command failed (every page of a crawl or a pass failed,
-an input failed, the database went away, the output was closed); 2 a usage or setup error;
+an input failed, the database went away, the output was closed); 2 a usage or setup error; 3 (``health``) an
+alert is open;
 128 + N when signal N (Ctrl-C: 130, SIGTERM: 143) cut a crawl short.
 """
 
@@ -30,6 +31,7 @@ from palimpsest.cli import (
     diff,
     export,
     extract,
+    health,
     history,
     importing,
     newsroom,
@@ -42,8 +44,8 @@ from palimpsest.cli.common import UserError, close_archives, database_reason, si
 
 # In the order `palimpsest --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
-    crawl, story, run, history, diff, capture, serve, export, extract, importing, backfill, reextract, db, demo,
-    newsroom,
+    crawl, story, run, history, diff, capture, serve, export, extract, health, importing, backfill, reextract, db,
+    demo, newsroom,
 )  # fmt: skip
 
 
