@@ -10,7 +10,7 @@ generator), then measures, each in a fresh process where a crawler is involved:
 - palimpsest's re-crawl of the unchanged pages (full 200 responses, same payload);
 - a re-crawl answered by 304s;
 - database plus WARC bytes added per unchanged re-check;
-- diffing two 5,000-word versions; exporting versions.
+- diffing two 5,000-word versions, and their sentence actions; exporting versions.
 
 Crawlers use the same settings (concurrency 16, no delay: the server is ours). It prints a
 table of absolute figures and ratios against the baselines measured in the same run.
@@ -34,6 +34,7 @@ from typing import Any
 from benchmarks.diff_bench import measure_diff
 from benchmarks.export_bench import measure_export
 from benchmarks.pageserver import source_pages
+from benchmarks.revision_bench import measure_revisions
 
 FAST = {
     "CONCURRENT_REQUESTS": "16",
@@ -150,6 +151,7 @@ def run(pages: int, export_rows: int, rounds: int = 3) -> dict[str, Any]:
             results[name] = statistics.median(figures)
             results[f"{name}_runs"] = figures
     results["diff"] = measure_diff()
+    results["sentence_actions"] = measure_revisions()
     results["export"] = measure_export(export_rows)
     return results
 
@@ -220,6 +222,12 @@ def table(r: dict[str, Any]) -> str:
             f"{r['diff']['median_ms']:.1f} ms median",
             "",
             TARGETS["diff, 5,000 words (median)"],
+        ),
+        (
+            "sentence actions, the same 5,000 words",
+            f"{r['sentence_actions']['sentence_actions_ms']:.1f} ms median",
+            f"{r['sentence_actions']['actions_to_diff_ratio']:.2f} x the diff",
+            "",
         ),
         *_export_rows(r["export"]),
     ]

@@ -83,6 +83,10 @@ def _database_url(value: str) -> str | None:
     return None
 
 
+def _http_url(value: str) -> str | None:
+    return None if value.startswith(("http://", "https://")) and len(value) > 8 else "an http:// or https:// URL"
+
+
 # What a type alone does not say. A rule returns None when the value is fine, else what is expected.
 RULES: dict[str, Bounds | Choice | Callable[[str], str | None]] = {
     "PALIMPSEST_STORE_BATCH": Bounds(1, 100_000),
@@ -93,9 +97,16 @@ RULES: dict[str, Bounds | Choice | Callable[[str], str | None]] = {
     "PALIMPSEST_MAX_CANDIDATES_PER_SOURCE": Bounds(1),
     "PALIMPSEST_CLAIM_LEASE_SECONDS": Bounds(1),
     "PALIMPSEST_CLAIM_BATCH": Bounds(1, 100_000),
+    "PALIMPSEST_AB_WINDOW_HOURS": Bounds(0.01, 24 * 365),
+    "PALIMPSEST_AB_MIN_REVERTS": Bounds(1, 1000),
+    "PALIMPSEST_SUSPECT_TEXT_RATIO": Bounds(0, 1),
+    "PALIMPSEST_SUSPECT_BODY_OVERLAP": Bounds(0, 1),
+    "PALIMPSEST_SUSPECT_MIN_WORDS": Bounds(0, 1_000_000),
     "PALIMPSEST_WARC_UNCHANGED": Choice(("revisit", "none")),
     "PALIMPSEST_ALLOW_PRIVATE_ADDRESSES": _allowed_addresses,
     "PALIMPSEST_DATABASE_URL": _database_url,
+    "PALIMPSEST_BACKFILL_DELAY": Bounds(0, 3600),
+    "PALIMPSEST_BACKFILL_CDX": _http_url,
 }
 
 

@@ -40,6 +40,7 @@ from palimpsest.storage.ingest import (
 )
 from palimpsest.storage.migrate import ensure_schema
 from palimpsest.storage.models import StorySource
+from palimpsest.storage.revisions import RevisionPolicy
 from palimpsest.storage.schedule import SchedulePolicy
 from palimpsest.storage.stories import FoundURL
 
@@ -279,9 +280,11 @@ class StorePipeline:
         crawler: Crawler | None = None,
         max_batch: int = 200,
         max_candidates: int = 200,
+        revisions: RevisionPolicy | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.max_candidates = max_candidates
+        self.revisions = revisions or RevisionPolicy()
         self.policy = policy or SchedulePolicy()
         self.retry_seconds = retry_seconds
         self.crawler = crawler
@@ -308,6 +311,7 @@ class StorePipeline:
             crawler,
             crawler.settings.getint("PALIMPSEST_STORE_BATCH", 200),
             crawler.settings.getint("PALIMPSEST_MAX_CANDIDATES_PER_SOURCE", 200),
+            RevisionPolicy.from_settings(crawler.settings),
         )
         crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
         crawler.signals.connect(engine.dispose, signal=signals.spider_closed)
@@ -385,12 +389,13 @@ class StorePipeline:
                 [work.job for work in works],
                 policy=self.policy,
                 outlet_ids=self.outlet_ids,
+                revisions=self.revisions,
                 classified=classified,
             )
             stored = []
             for work, result in zip(works, results, strict=True):
                 discovered = Discovered()
-                follow = work.links and result.outcome in ("new_version", "unchanged", "paywalled")
+                follow = work.links and result.outcome in ("new_version", "unchanged", "paywalled", "revert")
                 for story_id in work.links_for if follow else ():
                     triage_found(session, story_id, work.links, now=work.job.now, policy=self.policy, into=discovered)
                 stored.append((result, discovered))

@@ -218,8 +218,7 @@ def pass_work(
         )  # fmt: skip
     candidates = [c for c in stories.unfetched_candidates(session, story) if c.story_id in slugs]
     candidates, candidate_claims = claimed(
-        "candidate", candidates, [StoryCandidate.id], StoryCandidate.decision == "pending",
-        StoryCandidate.article_id.is_(None),
+        "candidate", candidates, [StoryCandidate.id], stories.awaiting_fetch()
     )  # fmt: skip
     for candidate in candidates:
         work.candidates.append(

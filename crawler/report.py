@@ -20,6 +20,8 @@ from palimpsest.crawler.items import FetchedPage
 OUTCOME_LABELS = {
     "new_version": ("new version", "new versions"),
     "unchanged": ("unchanged", "unchanged"),
+    "revert": ("revert to an earlier version", "reverts to earlier versions"),
+    "suspect": ("suspect (extraction broken?)", "suspect (extraction broken?)"),
     "not_modified": ("not modified (304)", "not modified (304)"),
     "paywalled": ("paywalled", "paywalled"),
     "candidate": ("to be judged", "to be judged"),
@@ -41,6 +43,8 @@ def describe_result(item: FetchedPage) -> str:
     if result.outcome == "new_version":
         kinds = f": {', '.join(result.change_kinds)}" if result.change_kinds else ""
         return f"new version v{result.version_seq}{kinds}"
+    if result.outcome == "revert":
+        return f"revert to v{result.version_seq}"
     label = OUTCOME_LABELS.get(result.outcome, (result.outcome,))[0]
     return f"{label}: {result.error}" if result.error else label
 

@@ -100,6 +100,18 @@ PALIMPSEST_DATABASE_RETRY_SECONDS = 30
 PALIMPSEST_MAX_CANDIDATES_PER_SOURCE = 200
 # Re-check schedule (storage/schedule.py), e.g. PALIMPSEST_SCHEDULE_TIERS="3h=15m,1d=1h,7d=3h,30d=1d,90d=7d",
 # PALIMPSEST_SCHEDULE_RETIRE_AFTER="90d", PALIMPSEST_SCHEDULE_MIN_INTERVAL="5m" (unset: the defaults).
+# --- What a changed text means (storage/revisions.py) ------------------------------------------
+# An article reverting to earlier versions at least AB_MIN_REVERTS times within AB_WINDOW_HOURS
+# is marked as an A/B test (its variants listed; one feed entry).
+PALIMPSEST_AB_WINDOW_HOURS = 24.0
+PALIMPSEST_AB_MIN_REVERTS = 2
+# A capture is "suspect" (no version until a second check sees the same text) when its text has
+# fewer words than this share of the current version's and the page shows no paywall ...
+PALIMPSEST_SUSPECT_TEXT_RATIO = 0.5
+# ... or when, under the same headline, less than this share of the body's words remain.
+PALIMPSEST_SUSPECT_BODY_OVERLAP = 0.2
+# Current texts shorter than this (briefs, stubs) are never judged suspect.
+PALIMPSEST_SUSPECT_MIN_WORDS = 40
 # Extraction worker processes (at least 1: pages are never extracted in the crawling process).
 PALIMPSEST_EXTRACT_WORKERS = os.cpu_count() or 1
 # Each page's extraction budget: a worker past this many seconds is killed and replaced, and
@@ -111,6 +123,10 @@ PALIMPSEST_EXTRACT_MEMORY_MB = 512
 PALIMPSEST_STORE_BATCH = 200
 # A line per fetched page on stderr while a crawl runs.
 PALIMPSEST_PROGRESS = True
+# `palimpsest backfill`: the Wayback CDX server asked by default (--cdx overrides it), and the
+# pause between two requests to it, in seconds (--delay overrides it; a Retry-After is obeyed too).
+PALIMPSEST_BACKFILL_CDX = "https://web.archive.org/cdx/search/cdx"
+PALIMPSEST_BACKFILL_DELAY = 1.0
 # --- Many workers (`palimpsest run --redis`, crawler.frontier) --------------------------------
 # Set by `run --redis`: due work is claimed in the database before it is queued.
 PALIMPSEST_CLAIMS = False

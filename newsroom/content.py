@@ -50,6 +50,8 @@ class Article:
     # Links a story needs to follow to reach it from a feed or a sitemap: 2 for an article only
     # an article found in a feed links to (found on the pass after that one joins).
     hops: int = 1
+    # Headlines the outlet A/B-tests: each request for the page serves the next one in turn.
+    ab_headlines: tuple[str, ...] = ()
 
     @property
     def current(self) -> Revision:
@@ -411,7 +413,41 @@ def build_articles() -> dict[str, Article]:
         )
         for (outlet, path, section), revision in _UNRELATED.items()
     ]
-    return {article.key: article for article in (ledger, courier, explainer, gazette, numbers, wire, *unrelated)}
+    ab_test = Article(
+        outlet="courier",
+        path=AB_TEST_PATH,
+        section="News",
+        published=_AB_TEST.modified,
+        access="free",
+        revisions=[_AB_TEST],
+        in_story=False,
+        listed=False,
+        ab_headlines=AB_HEADLINES,
+    )
+    articles = (ledger, courier, explainer, gazette, numbers, wire, *unrelated, ab_test)
+    return {article.key: article for article in articles}
+
+
+# An unlisted Courier article whose headline alternates between two variants on every request.
+AB_TEST_PATH = "/news/2026/11/06/harbor-pool-reopens/"
+AB_HEADLINES = (
+    "Harbor City pool reopens after two-year repair",
+    "After two years and $3 million, the Harbor City pool is open again",
+)
+_AB_TEST = Revision(
+    headline=AB_HEADLINES[0],
+    dek="Swimmers lined up before dawn for the first lanes.",
+    authors=("Dana Whitfield",),
+    modified=_utc(2026, 11, 6, 8, 0),
+    paragraphs=(
+        "The municipal pool on Pier Street reopened on Friday after a two-year repair of its leaking basin "
+        "and its heating plant, and about two hundred swimmers came on the first morning.",
+        "The repair cost $3 million, most of it from a state grant. The parks department said the new "
+        "heat pumps would halve the pool's energy bill.",
+        "Lessons for children start again next week. Early-morning lap swimming is free for residents "
+        "until the end of the year.",
+    ),
+)
 
 
 STORY_SLUG = "harbor-city-water-sale"

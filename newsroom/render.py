@@ -231,8 +231,40 @@ def render_courier(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
 
 RENDERERS = {"ledger": render_ledger, "courier": render_courier}
 
+# What a consent wall shows instead of the article: enough words to look like a page.
+CONSENT_TEXT = (
+    "We care about your privacy. We and our partners use cookies and similar technologies to store "
+    "and access information on your device, to measure audiences and to show you relevant content. "
+    "Select Accept all to continue reading, or manage your choices at any time in the settings."
+)
 
-def render_article(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
+
+def render_broken_template(article: Article, outlet: Outlet, url_for: UrlFor) -> str:
+    """A template change that hides the body: the text moves into a script blob that a
+    client-side app would render, and a consent wall is all the HTML shows (tests only)."""
+    revision = article.current
+    url = url_for(article.outlet, article.path)
+    blob = json.dumps({"headline": revision.headline, "body": list(revision.paragraphs)}, ensure_ascii=False)
+    blob = blob.replace("</", "<\\/")  # "</" must not close the script element early
+    return f"""<!DOCTYPE html>
+<html lang="en-US">
+{_head(article, outlet, revision, url, url_for)}
+<body class="app-shell">
+<header id="masthead"><p class="site-title"><a href="/">{escape(outlet.name)}</a></p></header>
+<main id="app">
+<h1 class="entry-title">{escape(revision.headline)}</h1>
+<div class="consent-wall"><p>{escape(CONSENT_TEXT)}</p></div>
+</main>
+<script type="application/json" id="__ARTICLE__">{blob}</script>
+</body>
+</html>
+"""
+
+
+def render_article(article: Article, outlet: Outlet, url_for: UrlFor, *, broken: bool = False) -> str:
+    """``broken``: the outlet's template change that hides the body (Newsroom.broken_outlets)."""
+    if broken:
+        return render_broken_template(article, outlet, url_for)
     return RENDERERS[outlet.style](article, outlet, url_for)
 
 

@@ -3,7 +3,9 @@
 Run it in a thread (``with Newsroom() as newsroom: ...``) or as a process
 (``python -m newsroom``). While it runs, ``publish()`` reveals an article's next scripted
 revision and ``revise()`` makes any edit; both are also reachable over HTTP
-(``POST /_newsroom/publish?article=KEY``) for a newsroom running in another process.
+(``POST /_newsroom/publish?article=KEY``) for a newsroom running in another process, and so is
+a template change that hides an outlet's article bodies (``POST /_newsroom/break-template`` on
+that outlet's address; ``/_newsroom/fix-template`` undoes it).
 """
 
 from __future__ import annotations
@@ -86,6 +88,15 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/_newsroom/publish":
             revision = self.server.newsroom.publish(query.get("article"))
             self._send(200, "application/json", json.dumps({"headline": revision.headline}).encode())
+        elif parts.path in ("/_newsroom/break-template", "/_newsroom/fix-template"):
+            # This outlet's template hides (or shows again) the article body.
+            newsroom, key = self.server.newsroom, self.server.outlet.key
+            with newsroom.lock:
+                if parts.path.endswith("break-template"):
+                    newsroom.broken_outlets.add(key)
+                else:
+                    newsroom.broken_outlets.discard(key)
+            self._send(200, "application/json", json.dumps({"broken": sorted(newsroom.broken_outlets)}).encode())
         else:
             self._send(404, "text/plain", b"not found")
 
@@ -131,7 +142,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 404, "text/html; charset=utf-8", b"<html><body><h1>Page not found</h1></body></html>", head=head
             )
-        body = render_article(article, outlet, newsroom.url).encode("utf-8")
+        if article.ab_headlines:
+            article = newsroom.next_ab_variant(article)
+        broken = outlet.key in newsroom.broken_outlets
+        body = render_article(article, outlet, newsroom.url, broken=broken).encode("utf-8")
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         last_modified = email.utils.format_datetime(article.current.modified, usegmt=True)
         if newsroom.lying_validators:
@@ -192,6 +206,10 @@ class Newsroom:
         self.lying_validators = False
         # Per fault case, how many times it was requested (some cases answer differently).
         self.fault_hits: dict[str, int] = {}
+        # Outlets whose template change hides the article body (a consent wall, a script blob).
+        self.broken_outlets: set[str] = set()
+        # Per A/B-tested article, how many times it was served.
+        self.ab_hits: dict[str, int] = {}
         # Test hooks by fault name: run by that fault's handler before it answers (faults.py).
         self.hooks: dict[str, Any] = {}
         self._servers: list[_Server] = []
@@ -328,6 +346,14 @@ class Newsroom:
             revision = article.scripted.pop(0)
             article.revisions.append(revision)
             return revision
+
+    def next_ab_variant(self, article: Article) -> Article:
+        """The article as this request sees it: the next of its A/B-tested headlines."""
+        with self.lock:
+            hits = self.ab_hits.get(article.key, 0)
+            self.ab_hits[article.key] = hits + 1
+        headline = article.ab_headlines[hits % len(article.ab_headlines)]
+        return replace(article, revisions=[replace(article.current, headline=headline)])
 
     def revise(self, key: str, **changes: Any) -> Revision:
         """Publish an edit of the current revision (headline=..., paragraphs=..., ...)."""

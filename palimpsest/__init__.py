@@ -6,7 +6,7 @@
 
     with Archive.open() as archive:          # PALIMPSEST_DATABASE_URL / sqlite:///palimpsest.db, read-only
         batch = archive.versions(since=saved_cursor)
-        for row in batch:                    # dicts, schema "palimpsest.export/1" (docs/export.md)
+        for row in batch:                    # dicts, schema "palimpsest.export/2" (docs/export.md)
             ...
         saved_cursor = batch.cursor          # only once the batch was read to the end
         archive.history("https://example.com/news/a")

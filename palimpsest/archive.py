@@ -6,14 +6,15 @@ from ``Archive.versions`` equals a line of ``palimpsest export`` and cursors wor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine
 
 from palimpsest.storage.db import make_session_factory, redact, resolve_database_url
-from palimpsest.storage.export import BATCH_SIZE, Cursor, decode_cursor, snapshot_session, start_export
+from palimpsest.storage.export import BATCH_SIZE, Cursor, Export, decode_cursor, snapshot_session, start_export
+from palimpsest.storage.newsedits import start_newsedits_export
 from palimpsest.storage.opening import open_for_reading, open_for_writing
 
 
@@ -24,8 +25,16 @@ class ExportBatch:
     the batch was read to the end, since passing it on would skip the rows not yet read.
     """
 
-    def __init__(self, engine: Engine, since: Cursor | None, story: str | None, batch_size: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        since: Cursor | None,
+        story: str | None,
+        batch_size: int,
+        start: Callable[..., Export] = start_export,
+    ) -> None:
         self._engine = engine
+        self._start = start  # start_export (versions) or start_newsedits_export (sentence actions)
         self._since = since
         self._story = story
         self._batch_size = batch_size
@@ -41,7 +50,7 @@ class ExportBatch:
 
     def _rows(self) -> Iterator[dict[str, Any]]:
         with snapshot_session(self._engine) as session:
-            export = start_export(session, self._since, self._story, batch_size=self._batch_size)
+            export = self._start(session, self._since, self._story, batch_size=self._batch_size)
             try:
                 for row in export.rows:
                     self.count += 1
@@ -90,6 +99,14 @@ class Archive:
         all), optionally of one story's articles. A malformed cursor raises CursorError now; a
         cursor of the other backend or an unknown story (StoryNotFound) when iteration starts."""
         return ExportBatch(self.engine, decode_cursor(since) if since is not None else None, story, batch_size)
+
+    def sentence_actions(
+        self, since: str | None = None, story: str | None = None, *, batch_size: int = BATCH_SIZE
+    ) -> ExportBatch:
+        """The sentence actions of the versions after ``since`` (the same cursors as
+        ``versions``): rows of schema "palimpsest.newsedits/1", as ``export --format newsedits``."""
+        since_cursor = decode_cursor(since) if since is not None else None
+        return ExportBatch(self.engine, since_cursor, story, batch_size, start=start_newsedits_export)
 
     def _article(self, session: Any, url: str) -> Any:
         from palimpsest.crawler.extract.urls import normalise_url

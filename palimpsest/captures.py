@@ -43,6 +43,9 @@ def capture_details(session: Session, capture_id: int) -> dict[str, Any]:
             else None
         ),
         "version": version.seq if version else None,
+        # Set for captures another archive made (palimpsest import / backfill): where from.
+        "origin": capture.origin,
+        "origin_url": capture.origin_url,
     }
 
 

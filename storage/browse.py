@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, Text, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from palimpsest.storage import repository as repo
@@ -272,7 +272,36 @@ def article_timeline(session: Session, article: Article, request: PageRequest, t
     page = _fetch_page(session, stmt, request, total)
     for item in page.items:
         item["change_kinds"] = list(item["change_kinds"] or [])
+    _add_archive_origins(session, article, page.items)
     return page
+
+
+def _add_archive_origins(session: Session, article: Article, items: list[dict[str, Any]]) -> None:
+    """Each version's ``origin`` (the archive its first sighting came from, or None when
+    palimpsest fetched it) and, for an archived one, ``edited_after``: the previous version's
+    last sighting. The edit happened between that and ``first_seen_at``, not at the capture."""
+    seqs = [item["seq"] for item in items]
+    if not seqs:
+        return
+    rows = session.execute(
+        select(Version.seq, Capture.origin)
+        .join(Capture, Capture.version_id == Version.id)
+        .where(Version.article_id == article.id, Version.seq.in_(seqs))
+        .order_by(Version.seq, Capture.fetched_at, Capture.id)
+    ).all()
+    origins: dict[int, str | None] = {}
+    for seq, origin in rows:
+        origins.setdefault(seq, origin)
+    before = dict(
+        session.execute(
+            select(Version.seq, Version.last_seen_at).where(
+                Version.article_id == article.id, Version.seq.in_([seq - 1 for seq in seqs])
+            )
+        ).all()
+    )
+    for item in items:
+        item["origin"] = origins.get(item["seq"])
+        item["edited_after"] = before.get(item["seq"] - 1) if item["origin"] else None
 
 
 def latest_seq(session: Session, article_id: int) -> int | None:
@@ -330,6 +359,13 @@ def _has_change_kinds(session: Session) -> Any:
     return length(Version.change_kinds) > 0
 
 
+def _reextracted(previous: Any) -> Any:
+    """A version ``palimpsest reextract`` made (kinds exactly ["extraction"], another extractor
+    than the version before): the extractor changed, not the article, so it is no change here."""
+    kinds = func.coalesce(cast(Version.change_kinds, Text), "")
+    return and_(kinds == '["extraction"]', Version.extractor != func.coalesce(previous.extractor, Version.extractor))
+
+
 def changes_page(session: Session, request: PageRequest, story: Story | None = None) -> Page:
     """Classified changes (versions 2.. with change kinds), newest first, with the headline before."""
     previous = aliased(Version)
@@ -353,7 +389,7 @@ def changes_page(session: Session, request: PageRequest, story: Story | None = N
         .join(Article, Article.id == Version.article_id)
         .join(Outlet, Outlet.id == Article.outlet_id)
         .outerjoin(previous, and_(previous.article_id == Version.article_id, previous.seq == Version.seq - 1))
-        .where(Version.seq >= 2, _has_change_kinds(session))
+        .where(Version.seq >= 2, _has_change_kinds(session), ~_reextracted(previous))
         .order_by(Version.first_seen_at.desc(), Version.id.desc())
     )
     if story is not None:
@@ -498,6 +534,7 @@ def captures_page(session: Session, article: Article, request: PageRequest) -> P
             Capture.http_status,
             Capture.outcome,
             Capture.error,
+            Capture.reason,
             Capture.duration_ms,
             Capture.warc_file,
             Version.seq.label("version"),

@@ -112,6 +112,7 @@ __all__ = [
     "diff_to_json",
     "diff_versions",
     "is_correction_note",
+    "token_opcodes",
 ]
 
 SCHEMA = "palimpsest.diff/1"
@@ -460,7 +461,7 @@ def _merged(opcodes: list[Opcode]) -> list[Opcode]:
     return merged
 
 
-def _token_opcodes(old_keys: list[str], new_keys: list[str]) -> list[Opcode]:
+def token_opcodes(old_keys: list[str], new_keys: list[str]) -> list[Opcode]:
     """difflib-style opcodes between two token lists, in near-linear time for long texts.
 
     Short texts get difflib's word diff as it is. Long ones (a transcript or a live blog
@@ -507,7 +508,7 @@ def _word_diff(old: str, new: str) -> tuple[tuple[WordOp, ...], _Counts]:
         return ops, _Counts(old_count, old_count, new_count)
     ops = []
     matched = 0
-    for tag, i1, i2, j1, j2 in _token_opcodes(old_keys, new_keys):
+    for tag, i1, i2, j1, j2 in token_opcodes(old_keys, new_keys):
         ops.append(WordOp(tag, "".join(old_raws[i1:i2]), "".join(new_raws[j1:j2])))
         if tag == "equal":
             matched += _token_count(old_keys[i1:i2])
@@ -697,7 +698,7 @@ def _is_minor_change(old_normalised: str, new_normalised: str) -> bool:
         return False
     changed_words = 0
     edits = 0
-    for tag, i1, i2, j1, j2 in _token_opcodes(old_words, new_words):
+    for tag, i1, i2, j1, j2 in token_opcodes(old_words, new_words):
         if tag == "equal":
             continue
         if tag != "replace":  # a word added or removed changes what is said

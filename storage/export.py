@@ -17,7 +17,7 @@ after one that drew a higher id. So the cursor depends on the backend:
 
 Cursors are printable, shell- and URL-safe strings with a version prefix:
 ``v1.pg.<xmin>.<xmax>[.<xip>_<xip>...]`` and ``v1.id.<last id>``. Rows follow the schema
-"palimpsest.export/1" (``FIELDS``; documented in docs/export.md).
+"palimpsest.export/2" (``FIELDS``; documented in docs/export.md).
 """
 
 from __future__ import annotations
@@ -34,9 +34,19 @@ from typing import Any, TextIO
 from sqlalchemy import Engine, String, Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
-from palimpsest.storage.models import Article, CandidateText, Outlet, Story, StoryArticle, StoryCandidate, Version
+from palimpsest.storage.models import (
+    ABTest,
+    Article,
+    CandidateText,
+    Capture,
+    Outlet,
+    Story,
+    StoryArticle,
+    StoryCandidate,
+    Version,
+)
 
-SCHEMA = "palimpsest.export/1"
+SCHEMA = "palimpsest.export/2"
 CURSOR_VERSION = "v1"
 BATCH_SIZE = 1000
 # Column order of the CSV export and key order of a JSONL row.
@@ -66,6 +76,8 @@ FIELDS = (
     "change_kinds",
     "similarity",
     "turned_down",  # only with --include-rejected: why the stories turned a candidate down
+    "ab_test_variants",  # /2: the article's A/B-tested versions (seqs) when this is one of them
+    "reverts_to",  # /2: captures that found this version's text again after another version
 )
 LIST_SEPARATOR = ";"
 
@@ -264,11 +276,37 @@ def _story_slugs(session: Session, article_ids: Sequence[int]) -> dict[int, list
     return slugs
 
 
+def _revision_marks(session: Session, batch: Sequence[Any]) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """For one batch: article id -> its A/B test's variant seqs, and version id -> how many
+    captures reverted to it (two queries per batch)."""
+    article_ids = list({row[1] for row in batch})
+    variants = {
+        article_id: [variant["seq"] for variant in found]
+        for article_id, found in session.execute(
+            select(ABTest.article_id, ABTest.variants).where(ABTest.article_id.in_(article_ids))
+        )
+    }
+    reverts = dict(
+        session.execute(
+            select(Capture.version_id, func.count())
+            .where(Capture.version_id.in_([row[0] for row in batch]), Capture.outcome == "revert")
+            .group_by(Capture.version_id)
+        ).all()
+    )
+    return variants, reverts
+
+
+def _variants_of(variants: dict[int, list[int]], article_id: int, seq: int) -> list[int]:
+    found = variants.get(article_id, [])
+    return list(found) if seq in found else []
+
+
 def _rows(session: Session, stmt: Any, batch_size: int) -> Generator[dict[str, Any], None, None]:
     result = session.execute(stmt.execution_options(stream_results=True, yield_per=batch_size))
     try:
         for batch in result.partitions():
             stories = _story_slugs(session, list({row[1] for row in batch}))
+            variants, reverts = _revision_marks(session, batch)
             for (
                 version_id,
                 article_id,
@@ -319,6 +357,8 @@ def _rows(session: Session, stmt: Any, batch_size: int) -> Generator[dict[str, A
                     "change_kinds": _kinds(change_kinds),
                     "similarity": similarity,
                     "turned_down": None,
+                    "ab_test_variants": _variants_of(variants, article_id, seq),
+                    "reverts_to": reverts.get(version_id, 0),
                 }
     finally:
         result.close()
@@ -371,6 +411,8 @@ def _rejected_rows(session: Session, story_id: int | None) -> Generator[dict[str
             "change_kinds": [],
             "similarity": None,
             "turned_down": "; ".join(f"{slug}: {reason}" for slug, reason in reasons),
+            "ab_test_variants": [],
+            "reverts_to": 0,
         }
 
 
@@ -391,6 +433,26 @@ def start_export(
     ``include_rejected``: after the versions, one row per candidate the stories turned down
     (all of them every time: they have no version, so the cursor does not cover them).
     """
+    selection = select_versions(session, since, story)
+    rows = _rows(session, selection.stmt, batch_size)
+    if include_rejected:
+        rows = _then(rows, lambda: _rejected_rows(session, selection.story_id))
+    return Export(encode_cursor(selection.cursor), rows)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The versions an export delivers (``stmt``, ordered by id), the cursor after them and the
+    story filtered on. Other row shapes (storage.newsedits) select from the same versions."""
+
+    stmt: Any
+    cursor: Cursor
+    story_id: int | None
+
+
+def select_versions(session: Session, since: Cursor | str | None = None, story: str | None = None) -> Selection:
+    """Fix the snapshot and the next cursor (see ``start_export``), and select the versions
+    that arrived after ``since``."""
     previous = _as_cursor(since)
     backend = session.get_bind().dialect.name
     stmt = (
@@ -437,10 +499,7 @@ def start_export(
         if story_id is None:
             raise StoryNotFound(story)
         stmt = stmt.where(_V.article_id.in_(select(StoryArticle.article_id).where(StoryArticle.story_id == story_id)))
-    rows = _rows(session, stmt, batch_size)
-    if include_rejected:
-        rows = _then(rows, lambda: _rejected_rows(session, story_id))
-    return Export(encode_cursor(cursor), rows)
+    return Selection(stmt, cursor, story_id)
 
 
 def _then(
@@ -493,7 +552,7 @@ def csv_record(values: Iterable[Any]) -> str:
         elif isinstance(value, str):
             cell = value
         elif isinstance(value, list):
-            cell = LIST_SEPARATOR.join(value)
+            cell = LIST_SEPARATOR.join(map(str, value))
         else:
             cell = str(value)
         if '"' in cell:
@@ -504,16 +563,18 @@ def csv_record(values: Iterable[Any]) -> str:
     return ",".join(cells) + "\r\n"
 
 
-def write_csv(rows: Iterable[dict[str, Any]], stream: TextIO, *, bom: bool = True) -> int:
+def write_csv(
+    rows: Iterable[dict[str, Any]], stream: TextIO, *, bom: bool = True, fields: Sequence[str] = FIELDS
+) -> int:
     """A header and one record per row: RFC 4180 (CRLF, minimal quoting, newlines kept inside
     quoted fields), lists joined with ";", booleans true/false, NULL as an empty field. The BOM
     lets spreadsheets detect UTF-8. Open files with ``newline=""``."""
     if bom:
         stream.write("\ufeff")
-    stream.write(csv_record(FIELDS))
+    stream.write(csv_record(fields))
     count = 0
     for row in rows:
-        stream.write(csv_record([row[name] for name in FIELDS]))
+        stream.write(csv_record([row[name] for name in fields]))
         count += 1
     return count
 
@@ -534,6 +595,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "snapshot_session",
+    "select_versions",
     "start_export",
     "csv_record",
     "write_csv",

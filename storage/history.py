@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diffing import VersionDiff, VersionFields, diff_to_json, diff_versions
-from palimpsest.storage.models import Article, Capture, Outlet, Version
+from palimpsest.storage.models import ABTest, Article, Capture, Outlet, Version
+from palimpsest.storage.revisions import ab_title
 
 
 class ArticleNotFound(LookupError):
@@ -60,6 +62,8 @@ def capture_summary(capture: Capture, seq_of: dict[int, int]) -> dict[str, Any]:
         "http_status": capture.http_status,
         "version": seq_of.get(capture.version_id) if capture.version_id else None,
         "error": capture.error,
+        "origin": capture.origin,
+        "reason": capture.reason,  # why a revert or a suspect capture (storage.revisions)
     }
 
 
@@ -72,12 +76,36 @@ class ArticleHistory:
     last_outcome: str | None
     last_error: str | None
     captures: list[Capture] = field(default_factory=list)  # oldest first
+    ab_test: ABTest | None = None
+
+    def origins(self) -> dict[int, str | None]:
+        """Per version id: the archive its first sighting came from (``palimpsest import`` or
+        ``backfill``), or None when palimpsest fetched it itself."""
+        found: dict[int, str | None] = {}
+        for capture in self.captures:  # oldest first
+            if capture.version_id is not None and capture.version_id not in found:
+                found[capture.version_id] = capture.origin
+        return found
+
+    def changed_between(self, version: Version) -> tuple[datetime, datetime] | None:
+        """When the edit that made ``version`` happened, as far as the captures tell: after the
+        previous version was last seen, before this one was first seen."""
+        earlier = [v for v in self.versions if v.seq < version.seq]
+        return (earlier[-1].last_seen_at, version.first_seen_at) if earlier else None
 
     def capture_summaries(self) -> list[dict[str, Any]]:
         seq_of = {version.id: version.seq for version in self.versions}
         return [capture_summary(capture, seq_of) for capture in self.captures]
 
+    def _version_dict(self, version: Version, origins: dict[int, str | None]) -> dict[str, Any]:
+        between = self.changed_between(version)
+        return version_summary(version) | {
+            "origin": origins.get(version.id),
+            "changed_between": [_iso(between[0]), _iso(between[1])] if between else None,
+        }
+
     def as_dict(self) -> dict[str, Any]:
+        origins = self.origins()
         return {
             "url": self.article.canonical_url,
             "outlet": {"domain": self.outlet.domain, "name": self.outlet.name},
@@ -88,9 +116,31 @@ class ArticleHistory:
             "captures": self.capture_count,
             "last_outcome": self.last_outcome,
             "last_error": self.last_error,
-            "versions": [version_summary(v) for v in self.versions],
+            "current_version": self.current_seq,
+            "ab_test": ab_test_summary(self.ab_test),
+            "versions": [self._version_dict(v, origins) for v in self.versions],
             "fetches": self.capture_summaries(),
         }
+
+    @property
+    def current_seq(self) -> int | None:
+        """The version shown now: the latest, or an earlier one a revert made current again."""
+        if self.article.current_seq is not None:
+            return self.article.current_seq
+        return self.versions[-1].seq if self.versions else None
+
+
+def ab_test_summary(test: ABTest | None) -> dict[str, Any] | None:
+    if test is None:
+        return None
+    return {
+        "title": ab_title(variant["headline"] for variant in test.variants),
+        "variants": [{"seq": v["seq"], "headline": v["headline"]} for v in test.variants],
+        "reverts": test.reverts,
+        "detected_at": _iso(test.detected_at),
+        "first_flip_at": _iso(test.first_flip_at),
+        "last_flip_at": _iso(test.last_flip_at),
+    }
 
 
 def history_of(session: Session, article: Article) -> ArticleHistory:
@@ -105,6 +155,7 @@ def history_of(session: Session, article: Article) -> ArticleHistory:
         last_outcome=last.outcome if last else None,
         last_error=last.error if last else None,
         captures=captures,
+        ab_test=session.scalar(select(ABTest).where(ABTest.article_id == article.id)),
     )
 
 

@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
-from palimpsest.storage import claims, stories
+from palimpsest.storage import claims, revision_rows, stories
 from palimpsest.storage import repository as repo
 from palimpsest.storage.boundary import cleaned, fitted
-from palimpsest.storage.diffing import VersionFields, classify_changes
+from palimpsest.storage.diffing import KIND_ORDER, VersionFields, classify_changes
 from palimpsest.storage.models import Article, ArticleURL, CandidateText, Capture, Outlet, Version
+from palimpsest.storage.revisions import REVERT, SUSPECT, RevisionPolicy, TextFacts, decide
 from palimpsest.storage.schedule import CheckOutcome, SchedulePolicy
 from palimpsest.storage.versioning import is_shortened_form, normalise_line
 
@@ -31,6 +32,8 @@ OUTCOMES = (
     "candidate",  # fetched for a story that has not judged it yet: its text waits in candidate_texts
     "rejected",  # a candidate the stories that judged it turned down
     "not_article",  # an index page (front, section, tag, listing...): never a version
+    "revert",  # the text of an earlier version again: that version is current again (storage.revisions)
+    "suspect",  # looks like broken extraction: no version until a second check sees the same text
 )  # fmt: skip
 # Articles whose text is only judged, not archived as versions, until a story takes them.
 UNDECIDED_STATES = ("candidate", "rejected", "index")
@@ -196,7 +199,9 @@ def preload(session: Session, jobs: list[CaptureJob]) -> KnownState:
         )
         versions = session.scalars(
             select(Version)
-            .join(latest, and_(Version.article_id == latest.c.article_id, Version.seq == latest.c.seq))
+            .join(latest, Version.article_id == latest.c.article_id)
+            .join(Article, Article.id == Version.article_id)
+            .where(Version.seq == func.coalesce(Article.current_seq, latest.c.seq))
             .options(defer(Version.text), defer(Version.captions))
         )
         known.current = dict.fromkeys(known.articles) | {v.article_id: v for v in versions}
@@ -253,16 +258,27 @@ def _new_version(
     previous: Version | None,
     candidate: ExtractedVersion,
     now: datetime,
+    extra_kinds: tuple[str, ...] = (),
     classified: Classified | None = None,
 ) -> Version:
+    """``previous``: the version current until now (the diff, kinds and sentence actions are
+    against it); after a revert it is not the latest, so the seq comes from the latest."""
     kinds: tuple[str, ...] = ()
     similarity = None
     if previous is not None:
         ahead = (classified or {}).get((previous.content_hash, candidate.content_hash))
         kinds, similarity = ahead or classify_changes(_fields(previous), _fields(candidate))
+        kinds = tuple(kind for kind in KIND_ORDER if kind in set(kinds) | set(extra_kinds))
+    if previous is None:
+        seq = 1
+    elif article.current_seq is None:
+        seq = previous.seq + 1
+    else:
+        seq = revision_rows.latest_seq(session, article.id) + 1
+    article.current_seq = None  # the new version is the latest
     version = Version(
         article_id=article.id,
-        seq=(previous.seq + 1) if previous else 1,
+        seq=seq,
         first_seen_at=now,
         last_seen_at=now,
         headline=candidate.headline,
@@ -293,6 +309,8 @@ def _new_version(
         version.txid = literal_column("pg_current_xact_id()::text::bigint")
     session.add(version)
     session.flush()
+    if previous is not None:
+        revision_rows.record_sentence_actions(session, previous, version)
     return version
 
 
@@ -347,37 +365,81 @@ def _decide(
     known: KnownState,
     created: bool = False,
     judging: bool = False,
-) -> tuple[str, Version | None, str | None]:
-    """(outcome, the version this capture saw or created, error text). ``judging``: a story's
-    candidate not yet an article of any story, whose text is judged before it is archived."""
+    revisions: RevisionPolicy | None = None,
+) -> tuple[str, Version | None, str | None, str | None]:
+    """(outcome, the version this capture saw or created, error text, why: for a revert, a
+    suspect text, a confirmed one). ``judging``: a story's candidate not yet an article of any
+    story, whose text is judged before it is archived."""
     if fetch.outcome in ("error", "refused"):
-        return fetch.outcome, None, fetch.error
+        return fetch.outcome, None, fetch.error, None
     if fetch.http_status in GONE_STATUSES:
-        return "gone", None, fetch.error or f"HTTP {fetch.http_status}"
+        return "gone", None, fetch.error or f"HTTP {fetch.http_status}", None
     if candidate is not None and candidate.page_type != "article":
-        return "not_article", None, candidate.page_reason or "index page"
+        return "not_article", None, candidate.page_reason or "index page", None
     if judging and candidate is not None:
-        return "candidate", None, None
+        return "candidate", None, None, None
     current = None if created else known.current_version(session, article.id)
     if fetch.outcome == "not_modified" or fetch.http_status == 304:
         outcome, seen = "not_modified", current
     elif candidate is None:
         if current is None or fetch.payload_digest != article.last_payload_digest:
             # Extraction was skipped on a stale belief; an error, so the schedule looks again soon.
-            return "error", None, "extraction skipped but the stored state moved on; re-check scheduled"
+            return "error", None, "extraction skipped but the stored state moved on; re-check scheduled", None
         outcome, seen = "unchanged", current
     elif current is not None and current.content_hash == candidate.content_hash:
         outcome, seen = "unchanged", current
     elif current is not None and _is_teaser_of(candidate, current):
         # A paywall is not an edit: the full text stays the current version.
-        return "paywalled", current, None
+        return "paywalled", current, None, None
     else:
-        version = _new_version(session, article, current, candidate, now, known.classified)
-        known.current[article.id] = version
-        return "new_version", version, None
+        return _changed(session, article, current, candidate, now, known, revisions or RevisionPolicy())
     if seen is not None:
         seen.last_seen_at = max(seen.last_seen_at, now)
-    return outcome, seen, None
+    return outcome, seen, None, None
+
+
+def _facts(version: Version | ExtractedVersion) -> TextFacts:
+    # Paywall evidence: the extraction judged the page walled or metered (a free page that lost
+    # its text is incomplete too, but that is what a suspect capture is).
+    paywall = isinstance(version, ExtractedVersion) and version.access in ("hard", "registration", "metered")
+    return TextFacts(version.content_hash, version.headline, version.text, version.word_count, paywall)
+
+
+def _changed(
+    session: Session,
+    article: Article,
+    current: Version | None,
+    candidate: ExtractedVersion,
+    now: datetime,
+    known: KnownState,
+    policy: RevisionPolicy,
+) -> tuple[str, Version | None, str | None, str | None]:
+    """A text other than the current version's: a new version, a revert or a suspect capture
+    (storage.revisions decides; this writes the rows)."""
+    earlier: dict[str, int] = {}
+    pending = None
+    if current is not None:
+        earlier = revision_rows.earlier_hashes(session, article.id, current.seq)
+        pending = revision_rows.pending_suspect_hash(session, article.id)
+    decision = decide(
+        _facts(current) if current is not None else None,
+        earlier,
+        _facts(candidate),
+        pending_suspect_hash=pending,
+        policy=policy,
+    )
+    if decision.outcome == REVERT and current is not None and decision.revert_to_seq is not None:
+        target = repo.version_by_seq(session, article.id, decision.revert_to_seq)
+        if target is not None:
+            revision_rows.record_revert(session, article, current, target, now, policy)
+            known.current[article.id] = target
+            return REVERT, target, None, decision.reason
+    if decision.outcome == SUSPECT:
+        return SUSPECT, None, None, decision.reason
+    version = _new_version(session, article, current, candidate, now, decision.extra_kinds, known.classified)
+    known.current[article.id] = version
+    # Only a confirmed suspect text has a reason worth keeping ("confirmed by a second check: ...").
+    return "new_version", version, None, decision.reason if current is not None else None
 
 
 _SCHEDULE_OUTCOMES = {
@@ -389,6 +451,8 @@ _SCHEDULE_OUTCOMES = {
     "error": "error",
     "refused": "error",
     "not_article": "unchanged",  # an article that now shows as an index page: looked at again later
+    "revert": "unchanged",  # a text already archived: not an edit
+    "suspect": "error",  # looked at again soon, so a second check confirms or clears it
 }
 
 
@@ -416,14 +480,16 @@ def ingest_capture(
     story: StoryLink | None = None,
     policy: SchedulePolicy | None = None,
     outlet_ids: dict[str, int] | None = None,
+    revisions: RevisionPolicy | None = None,
 ) -> IngestResult:
     """Store one capture (and its version, if new), and schedule the next check. Does not commit.
 
-    ``outlet_ids``: a caller's cache of outlet ids by domain, kept across captures.
+    ``outlet_ids``: a caller's cache of outlet ids by domain, kept across captures;
+    ``revisions``: revert, A/B test and suspect thresholds (storage.revisions).
     """
     known = KnownState()
     job = _safe(CaptureJob(fetch, candidate, now, story))
-    stored = _store(session, job, policy or SchedulePolicy(), outlet_ids, known)
+    stored = _store(session, job, policy or SchedulePolicy(), outlet_ids, known, revisions)
     session.flush()
     return stored.result(known)
 
@@ -434,6 +500,7 @@ def ingest_captures(
     *,
     policy: SchedulePolicy | None = None,
     outlet_ids: dict[str, int] | None = None,
+    revisions: RevisionPolicy | None = None,
     classified: Classified | None = None,
 ) -> list[IngestResult]:
     """Store a batch of captures, in order, in the caller's transaction. Does not commit.
@@ -445,7 +512,7 @@ def ingest_captures(
     jobs = [_safe(job) for job in jobs]
     known = preload(session, jobs)
     known.classified = classified or {}
-    stored = [_store(session, job, policy or SchedulePolicy(), outlet_ids, known) for job in jobs]
+    stored = [_store(session, job, policy or SchedulePolicy(), outlet_ids, known, revisions) for job in jobs]
     session.flush()
     return [item.result(known) for item in stored]
 
@@ -478,6 +545,7 @@ def _store(
     policy: SchedulePolicy,
     outlet_ids: dict[str, int] | None,
     known: KnownState,
+    revisions: RevisionPolicy | None = None,
 ) -> _Stored:
     fetch, candidate, now, story = job.fetch, job.candidate, job.now, job.story
     article = known.article(session, fetch.known_article_id) if fetch.known_article_id else None
@@ -503,7 +571,9 @@ def _store(
         if outlet is not None:
             outlet.validators_trusted = False
     judging = story is not None and story.candidate_url is not None and (created or article.state in UNDECIDED_STATES)
-    outcome, version, error = _decide(session, article, fetch, candidate, now, known, created, judging)
+    outcome, version, error, reason = _decide(
+        session, article, fetch, candidate, now, known, created, judging, revisions
+    )
     if outcome == "candidate":
         article.state = "candidate"
     elif outcome == "not_article" and (created or article.state in UNDECIDED_STATES):
@@ -511,9 +581,10 @@ def _store(
 
     if outcome not in ("error", "refused"):
         article.last_checked_at = now
-        if fetch.payload_digest and outcome != "not_modified":
+        # A suspect page's digest is not remembered: the next check fetches and extracts it again.
+        if fetch.payload_digest and outcome not in ("not_modified", "suspect"):
             article.last_payload_digest = fetch.payload_digest
-        if fetch.etag or fetch.last_modified:
+        if (fetch.etag or fetch.last_modified) and outcome != "suspect":  # nor its validators (no 304 for it)
             article.etag, article.last_modified = fetch.etag, fetch.last_modified
         if fetch.based_on_url:
             article.based_on_url = fetch.based_on_url
@@ -548,6 +619,8 @@ def _store(
         outcome=outcome,
         error=error,
         version_id=version.id if version is not None else None,
+        reason=reason,
+        content_hash=candidate.content_hash if candidate is not None else None,
     )
     session.add(capture)
     if outcome == "candidate" and candidate is not None:

@@ -126,7 +126,8 @@ class StorySource(Base):
 class Article(Base):
     """One article: one canonical URL and its re-check state.
 
-    Its current version is the one with the highest ``seq`` (unique per article, indexed).
+    Its current version is the one with the highest ``seq`` (unique per article, indexed),
+    unless a revert made an earlier one current again (``current_seq``).
     """
 
     __tablename__ = "articles"
@@ -157,6 +158,8 @@ class Article(Base):
     # Who is doing the due check (storage.claims): a worker's token and its lease deadline.
     claim_token: Mapped[str | None] = mapped_column(String(32))
     claimed_until: Mapped[datetime | None]
+    # The version the article shows again after a revert (storage.revisions); NULL: the latest.
+    current_seq: Mapped[int | None]
 
     outlet: Mapped[Outlet] = relationship(lazy="raise")
 
@@ -240,9 +243,21 @@ class Capture(Base):
     # new_version | unchanged | not_modified | paywalled | gone | error | refused
     # | candidate (fetched for a story, waiting to be judged) | rejected (a story turned it down)
     # | not_article (an index page: front, section, tag, listing...)
+    # | revert (the text of an earlier version again: ``version_id`` is that version)
+    # | suspect (looks like broken extraction: no version until a second check confirms it)
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"), index=True)
+    # Captures another archive made (a WARC file, a Wayback server), not a fetch of ours: the
+    # archive's name, the capture's address there, and the key that makes a re-import a no-op
+    # (storage.imported). NULL for palimpsest's own fetches.
+    origin: Mapped[str | None] = mapped_column(String(255))
+    origin_url: Mapped[str | None] = mapped_column(Text)
+    origin_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Why a revert, suspect or confirmed version was decided so (storage.revisions).
+    reason: Mapped[str | None] = mapped_column(Text)
+    # The extraction's content hash: a suspect text is confirmed when the next check sees it again.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Version(Base):
@@ -287,6 +302,41 @@ class Version(Base):
     links: Mapped[list[str] | None] = mapped_column(JSONType)
 
 
+class ABTest(Base):
+    """An article going back and forth between versions (A/B-tested headlines): one row per
+    article, updated as it keeps flipping, so a feed shows one entry, not one per flip."""
+
+    __tablename__ = "ab_tests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), unique=True)
+    detected_at: Mapped[datetime]
+    first_flip_at: Mapped[datetime]
+    last_flip_at: Mapped[datetime]
+    reverts: Mapped[int] = mapped_column(Integer)
+    # [{"seq": 1, "headline": "..."}, ...] in seq order.
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+
+
+class SentenceAction(Base):
+    """One sentence-level action (addition, deletion, edit, refactor) that made a version out
+    of the one current before it (storage.sentence_actions)."""
+
+    __tablename__ = "sentence_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    old_seq: Mapped[int]
+    new_seq: Mapped[int]
+    action: Mapped[str] = mapped_column(String(10))
+    old_index: Mapped[int | None]
+    new_index: Mapped[int | None]
+    old_sentence: Mapped[str | None] = mapped_column(Text)
+    new_sentence: Mapped[str | None] = mapped_column(Text)
+    word_diff: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+
+
 class CandidateText(Base):
     """What a story's candidate said when it was fetched, while it is not an article of any
     story: judged from here, made a version from here when it joins, kept when it is turned
@@ -317,6 +367,8 @@ __all__ = [
     "Capture",
     "Version",
     "CandidateText",
+    "ABTest",
+    "SentenceAction",
     "UTCDateTime",
     "NAMING_CONVENTION",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -135,7 +135,14 @@ def record_url_variants(
 
 
 def current_version(session: Session, article_id: int) -> Version | None:
-    return session.scalar(select(Version).where(Version.article_id == article_id).order_by(Version.seq.desc()).limit(1))
+    """The latest version, or the earlier one a revert made current again (``current_seq``)."""
+    shown = select(Article.current_seq).where(Article.id == article_id).scalar_subquery()
+    return session.scalar(
+        select(Version)
+        .where(Version.article_id == article_id)
+        .order_by(case((Version.seq == shown, 0), else_=1), Version.seq.desc())
+        .limit(1)
+    )
 
 
 def versions_of(session: Session, article_id: int) -> Sequence[Version]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from palimpsest.storage import repository as repo
 from palimpsest.storage.models import (
+    ABTest,
     Article,
     CandidateText,
     Capture,
@@ -32,6 +33,7 @@ from palimpsest.storage.models import (
     StorySource,
     Version,
 )
+from palimpsest.storage.revisions import ab_title
 from palimpsest.storage.schedule import CheckOutcome, CheckState, SchedulePolicy, apply_hint, next_check
 
 SOURCE_KINDS = ("seed", "feed", "sitemap")
@@ -192,13 +194,26 @@ def due_articles(
     return session.scalars(query.limit(limit) if limit else query).all()
 
 
-def unfetched_candidates(session: Session, story: Story | None = None) -> Sequence[StoryCandidate]:
-    """Candidates discovered but never fetched (a pass was interrupted): fetched next pass."""
-    query = select(StoryCandidate).where(
-        StoryCandidate.decision == "pending",
-        StoryCandidate.article_id.is_(None),
-        StoryCandidate.attempts < MAX_CANDIDATE_ATTEMPTS,
+def awaiting_fetch() -> Any:
+    """The condition a candidate meets while it still needs a fetch: pending, fewer than
+    ``MAX_CANDIDATE_ATTEMPTS`` tries, and either never fetched (a pass was interrupted) or
+    fetched without leaving text to judge (a 500, a timeout, a refusal): a later pass tries
+    it again, so a candidate is not stuck "waiting" because its outlet once failed."""
+    left_no_text = and_(
+        ~select(Version.id).where(Version.article_id == StoryCandidate.article_id).exists(),
+        ~select(CandidateText.article_id).where(CandidateText.article_id == StoryCandidate.article_id).exists(),
+        ~select(Article.id).where(Article.id == StoryCandidate.article_id, Article.state == "index").exists(),
     )
+    return and_(
+        StoryCandidate.decision == "pending",
+        StoryCandidate.attempts < MAX_CANDIDATE_ATTEMPTS,
+        or_(StoryCandidate.article_id.is_(None), left_no_text),
+    )
+
+
+def unfetched_candidates(session: Session, story: Story | None = None) -> Sequence[StoryCandidate]:
+    """Candidates to fetch this pass (see ``awaiting_fetch``)."""
+    query = select(StoryCandidate).where(awaiting_fetch())
     if story is not None:
         query = query.where(StoryCandidate.story_id == story.id)
     return session.scalars(query.order_by(StoryCandidate.id)).all()
@@ -556,6 +571,14 @@ def story_view(session: Session, story: Story) -> dict[str, Any]:
                 "last_error": last_try.error if last_try else None,
             }
         )
+    # Articles A/B-testing their headlines (storage.revisions): the variants, not one per flip.
+    tests = {
+        test.article_id: test
+        for test in session.scalars(select(ABTest).where(ABTest.article_id.in_([a.id for _m, a, *_ in rows])))
+    }
+    for (_member, article, *_rest), item in zip(rows, articles, strict=True):
+        test = tests.get(article.id)
+        item["ab_test"] = ab_title(v["headline"] for v in test.variants) if test is not None else None
     free = [a["url"] for a in articles if a["access"] == "free" and a["complete"]]
     for item in articles:
         item["free_alternatives"] = (

@@ -146,3 +146,11 @@ def shared_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedA
     engine.dispose()
     if PG_SERVER_URL:
         _drop_pg_database(PG_SERVER_URL, make_url(url).database)
+
+
+@pytest.fixture(scope="session")
+def pywb() -> Path:
+    """The folder holding pywb's ``wb-manager`` and ``wayback`` (tests/pywb_support.py)."""
+    from tests.pywb_support import pywb_tools
+
+    return pywb_tools()

@@ -5,6 +5,7 @@ followed one hop, whenever it joined."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from palimpsest.newsroom.feeds import INDEX_PAGE_PATHS, SECTIONS_SITEMAP_PATH
 from palimpsest.storage import judging, stories
 from palimpsest.storage.export import snapshot_session, start_export
 from palimpsest.storage.ingest import ExtractedVersion, FetchRecord, StoryLink, ingest_capture
-from palimpsest.storage.models import Article, CandidateText, Capture, Story, StoryArticle, Version
+from palimpsest.storage.models import Article, CandidateText, Capture, Story, StoryArticle, StoryCandidate, Version
 from palimpsest.storage.stories import FoundURL, SourceSpec
 from palimpsest.storage.versioning import VersionContent
 from tests.conftest import LOCAL_CRAWL
@@ -260,3 +261,34 @@ def test_a_turned_down_candidate_is_one_light_entry_and_another_story_can_take_i
 def _export(sessions, **options):
     with snapshot_session(sessions.kw["bind"]) as session:
         return list(start_export(session, **options).rows)
+
+
+def test_a_candidate_whose_fetch_failed_is_fetched_again_then_given_up(two_stories):
+    sessions = two_stories
+    failed = FetchRecord(
+        requested_url=CANONICAL, canonical_url=CANONICAL, outlet_domain="gazette.example", fetched_at=T0,
+        http_status=500, outcome="error", error="HTTP 500",
+    )  # fmt: skip
+    with sessions() as session, session.begin():
+        ferry = stories.require_story(session, "ferry")
+        stories.triage(session, ferry.id, [FoundURL(CANONICAL, "feed")], now=T0)
+        assert [c.url for c in stories.unfetched_candidates(session, ferry)] == [CANONICAL]
+        ingest_capture(session, failed, None, now=T0, story=StoryLink("ferry", candidate_url=CANONICAL))
+        assert judging.evaluate_candidates(session, ferry, now=T0).waiting == 1
+        # The outlet failed once: the next pass tries the candidate again.
+        assert [c.url for c in stories.unfetched_candidates(session, ferry)] == [CANONICAL]
+        _fetch_candidate(session, "ferry", CANONICAL, T0 + timedelta(minutes=15))
+        assert stories.unfetched_candidates(session, ferry) == []  # text kept: judged, not fetched
+    with sessions() as session, session.begin():
+        armory = stories.require_story(session, "armory")
+        stories.triage(session, armory.id, [FoundURL("https://gazette.example/local/down", "feed")], now=T0)
+        for attempt in range(3):
+            url, at = "https://gazette.example/local/down", T0 + timedelta(hours=attempt)
+            down = replace(failed, requested_url=url, canonical_url=url, fetched_at=at)
+            ingest_capture(
+                session, down, None, now=down.fetched_at, story=StoryLink("armory", candidate_url=down.requested_url)
+            )
+        assert stories.unfetched_candidates(session, armory) == []  # three tries: given up
+        judging.evaluate_candidates(session, armory, now=T0 + timedelta(hours=3))
+        candidate = session.scalars(select(StoryCandidate).where(StoryCandidate.story_id == armory.id)).one()
+        assert (candidate.decision, candidate.reason) == ("failed", "no article text after 3 attempts")

@@ -13,51 +13,19 @@ installed.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from palimpsest.newsroom.content import LEDGER_PATH
 from palimpsest.storage.models import Capture
-from tests.conftest import REPO_ROOT
+from tests.pywb_support import running_wayback
 
-PYWB_VENV = Path(os.environ.get("PALIMPSEST_PYWB_VENV", REPO_ROOT / ".venv-pywb"))
 HEADLINE = "Harbor City to Sell Its Water Utility to a Private Operator"
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@pytest.fixture(scope="session")
-def pywb() -> Path:
-    """The folder holding ``wb-manager`` and ``wayback``."""
-    on_path = shutil.which("wayback")
-    if on_path and shutil.which("wb-manager"):
-        return Path(on_path).parent
-    tools = PYWB_VENV / "bin"
-    if not (tools / "wayback").exists():
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(PYWB_VENV)], check=True, timeout=300)
-            subprocess.run(
-                [str(tools / "pip"), "install", "--quiet", "pywb"], check=True, timeout=900, capture_output=True
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            shutil.rmtree(PYWB_VENV, ignore_errors=True)
-            pytest.skip(f"pywb cannot be installed: {exc}")
-    return tools
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -84,34 +52,8 @@ def test_first_capture_unchanged_recheck_and_304_replay_in_pywb(newsroom, cli, s
         captures = session.scalars(select(Capture).order_by(Capture.id)).all()
     assert [c.outcome for c in captures] == ["new_version", "unchanged", "not_modified"]
 
-    home = tmp_path / "pywb"
-    home.mkdir()
-    warcs = sorted(str(path) for path in cli.archive_dir.glob("*.warc.gz"))
-    for command in (["init", "news"], ["add", "news", *warcs]):
-        done = subprocess.run(
-            [str(pywb / "wb-manager"), *command], cwd=home, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-    port = _free_port()
-    log = home / "wayback.log"
-    with log.open("wb") as output:
-        wayback = subprocess.Popen(
-            [str(pywb / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}/news"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(f"{base}/")
-                break
-            except OSError:
-                assert wayback.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, "wayback did not start"
-                time.sleep(0.3)
+    warcs = sorted(cli.archive_dir.glob("*.warc.gz"))
+    with running_wayback(pywb, tmp_path / "pywb", "news", warcs) as base:
 
         def replay(capture: Capture) -> tuple[int, bytes]:
             stamp = capture.fetched_at.strftime("%Y%m%d%H%M%S")
@@ -127,10 +69,3 @@ def test_first_capture_unchanged_recheck_and_304_replay_in_pywb(newsroom, cli, s
         # pywb replays a server-not-modified revisit as what the server said: a 304, no body
         # (pywb serves any 3xx revisit with an empty payload). The README says so.
         assert replay(not_modified) == (304, b"")
-    finally:
-        wayback.terminate()
-        try:
-            wayback.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            wayback.kill()
-            wayback.wait(timeout=20)

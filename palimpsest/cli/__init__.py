@@ -5,7 +5,8 @@ Each command module names itself (``NAME``, ``HELP``), declares its arguments
 command runs. Every mistake a user can make (a bad URL or setting, a ``--db`` that is not an
 archive, a closed pipe, a busy port, an unknown article) ends with one line on stderr, never a
 traceback. Exit codes: 0 done; 1 the command failed (every page of a crawl or a pass failed,
-an input failed, the database went away, the output was closed); 2 a usage or setup error;
+an input failed, the database went away, the output was closed); 2 a usage or setup error; 3 (``health``) an
+alert is open;
 128 + N when signal N (Ctrl-C: 130, SIGTERM: 143) cut a crawl short.
 """
 
@@ -21,12 +22,30 @@ from typing import Any, NoReturn
 from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest import __version__
-from palimpsest.cli import capture, crawl, db, demo, diff, export, extract, history, newsroom, run, serve, story
+from palimpsest.cli import (
+    backfill,
+    capture,
+    crawl,
+    db,
+    demo,
+    diff,
+    export,
+    extract,
+    health,
+    history,
+    importing,
+    newsroom,
+    reextract,
+    run,
+    serve,
+    story,
+)
 from palimpsest.cli.common import UserError, close_archives, database_reason, silence_stdout
 
 # In the order `palimpsest --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
-    crawl, story, run, history, diff, capture, serve, export, extract, db, demo, newsroom,
+    crawl, story, run, history, diff, capture, serve, export, extract, health, importing, backfill, reextract, db,
+    demo, newsroom,
 )  # fmt: skip
 
 

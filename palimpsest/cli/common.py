@@ -260,3 +260,15 @@ def article_for(session: Session, url: str) -> Any:
         return find_article(session, [normalised, url])
     except ArticleNotFound as exc:
         raise UserError(f"no archived article for {url} (crawl it first: palimpsest crawl URL)") from exc
+
+
+def utc_date(text: str) -> Any:
+    """An argparse type: ``2026-03-01``, ``2026-03-01T12:00`` or ``20260301``, as aware UTC."""
+    from datetime import UTC, datetime
+
+    value = text.strip()
+    try:
+        parsed = datetime.strptime(value, "%Y%m%d") if value.isdigit() else datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-03-01 or 2026-03-01T12:00, got {text!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -53,5 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{article.canonical_url}\nv{old.seq} ({when(old.first_seen_at)}) → v{new.seq} ({when(new.first_seen_at)})"
         )
+        if list(new.change_kinds or []) == ["extraction"] and new.extractor != old.extractor:
+            print(f"v{new.seq} re-read the archived page with {new.extractor}: an extraction change, not an edit")
         print(render_text(comparison.diff, color=color))
     return 0

@@ -22,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest.cli.common import UserError, open_archive
 from palimpsest.storage.export import WRITERS, CursorError, StoryNotFound, decode_cursor, snapshot_session, start_export
+from palimpsest.storage.newsedits import WRITERS as NEWSEDITS_WRITERS
+from palimpsest.storage.newsedits import start_newsedits_export
 
 Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
 
@@ -93,7 +95,11 @@ def run_export(
         previous = decode_cursor(since) if since is not None else None
     except CursorError as exc:
         raise UserError(f"--since: {exc}", 2) from exc
-    writer: Writer = WRITERS[fmt]
+    newsedits = fmt in NEWSEDITS_WRITERS
+    if newsedits and include_rejected:
+        raise UserError("--include-rejected goes with the version formats (jsonl, csv), not with newsedits", 2)
+    writer: Writer = NEWSEDITS_WRITERS[fmt] if newsedits else WRITERS[fmt]
+    what = "sentence action(s)" if newsedits else "version(s)"
     target = Path(out) if out else None
     # A regular file (or a new one) gets the atomic rename and FILE.cursor; anything else
     # (/dev/null, a pipe) is written in place and the cursor goes to stderr as without --out.
@@ -101,7 +107,10 @@ def run_export(
     try:
         with snapshot_session(engine) as session:
             try:
-                export = start_export(session, previous, story, include_rejected=include_rejected)
+                if newsedits:
+                    export = start_newsedits_export(session, previous, story)
+                else:
+                    export = start_export(session, previous, story, include_rejected=include_rejected)
             except CursorError as exc:
                 raise UserError(f"--since: {exc}", 2) from exc
             except StoryNotFound as exc:
@@ -132,10 +141,10 @@ def run_export(
         except OSError as exc:
             raise UserError(f"cannot write {cursor_file}: {exc.strerror or exc}") from exc
         if not quiet:
-            print(f"exported {count} version(s) to {target}; next cursor in {cursor_file}", file=sys.stderr)
+            print(f"exported {count} {what} to {target}; next cursor in {cursor_file}", file=sys.stderr)
     else:
         if not quiet:
-            print(f"exported {count} version(s){f' to {target}' if target is not None else ''}", file=sys.stderr)
+            print(f"exported {count} {what}{f' to {target}' if target is not None else ''}", file=sys.stderr)
         print(f"next cursor: {export.next_cursor}", file=sys.stderr)
     return 0
 
@@ -145,7 +154,12 @@ HELP = "stream versions (JSON Lines or CSV) since a cursor, for analysis jobs"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="JSON Lines (default) or CSV")
+    parser.add_argument(
+        "--format",
+        choices=["jsonl", "csv", *NEWSEDITS_WRITERS],
+        default="jsonl",
+        help="versions as JSON Lines (default) or CSV; newsedits / newsedits-csv: one row per sentence action",
+    )
     parser.add_argument(
         "--since", metavar="CURSOR", help="only versions after this cursor (from the last export; @PATH reads a file)"
     )

@@ -128,6 +128,8 @@ def format_story(view: dict[str, Any]) -> str:
                 f"    {item['url']}\n    joined by {item['how']}{score} · {item['versions']} version(s)"
                 f" · last change {when(_parse(item['last_change']))} · access: {access}"
             )
+            if item.get("ab_test"):
+                lines.append(f"    {item['ab_test']}")
             if item["based_on_url"]:
                 lines.append(f"    a copy of {item['based_on_url']}")
             for url in item["free_alternatives"]:

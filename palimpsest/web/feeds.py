@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from palimpsest.storage.revisions import ab_title
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TAG_PREFIX = "tag:palimpsest,2026:"
 _NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -91,6 +93,28 @@ def entry_content(entry: FeedEntry) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class ABTestEntry:
+    """An article A/B-testing its headlines: one entry for all its flips (storage.revision_rows.ab_tests)."""
+
+    test: dict[str, Any]
+    article_page: str
+
+
+def ab_entry_id(test: dict[str, Any]) -> str:
+    digest = hashlib.sha1(test["url"].encode(), usedforsecurity=False).hexdigest()[:20]
+    return f"{TAG_PREFIX}articles/{digest}/ab-test"
+
+
+def ab_entry_content(entry: ABTestEntry) -> str:
+    test, esc = entry.test, html.escape
+    outlet = test["outlet_name"] or test["outlet"]
+    parts = [f"<p>{esc(outlet)} · {test['reverts']} reverts between {len(test['variants'])} versions</p>"]
+    parts += [f"<p>v{v['seq']}: {esc(v['headline'] or '(no headline)')}</p>" for v in test["variants"]]
+    parts.append(f'<p><a href="{esc(entry.article_page)}">All versions</a></p>')
+    return "\n".join(parts)
+
+
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
     element = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attributes.items()})
     if text is not None:
@@ -113,6 +137,7 @@ def build_feed(
     previous_url: str | None,
     updated: datetime,
     entries: list[FeedEntry],
+    ab_tests: list[ABTestEntry] | None = None,
 ) -> bytes:
     """One Atom document (a page of a paged feed, RFC 5005: rel next = older entries)."""
     # Unqualified names under a literal default namespace: ElementTree's default_namespace option
@@ -131,6 +156,18 @@ def build_feed(
         _element(feed, "link", rel="previous", type="application/atom+xml", href=previous_url)
     if next_url:
         _element(feed, "link", rel="next", type="application/atom+xml", href=next_url)
+    for ab in ab_tests or []:
+        test = ab.test
+        item = _element(feed, "entry")
+        _element(item, "id", ab_entry_id(test))
+        _element(item, "title", ab_title(v["headline"] for v in test["variants"]), type="text")
+        _element(item, "updated", _timestamp(test["last_flip_at"]))
+        _element(item, "published", _timestamp(test["first_flip_at"]))
+        entry_author = _element(item, "author")
+        _element(entry_author, "name", test["outlet_name"] or test["outlet"])
+        _element(item, "link", rel="alternate", type="text/html", href=ab.article_page)
+        _element(item, "category", term="ab_test")
+        _element(item, "content", ab_entry_content(ab), type="html")
     for entry in entries:
         row = entry.row
         item = _element(feed, "entry")

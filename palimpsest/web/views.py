@@ -9,16 +9,17 @@ from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from palimpsest.storage import browse
+from palimpsest.storage import browse, revision_rows
 from palimpsest.storage import repository as repo
 from palimpsest.storage.diff_render import render_html_inline, render_html_table
-from palimpsest.storage.history import VersionNotFound, diff_payload
-from palimpsest.storage.models import Article, Capture, Outlet, Story
-from palimpsest.web.feeds import TAG_PREFIX, FeedEntry, build_feed
+from palimpsest.storage.history import VersionNotFound, ab_test_summary, diff_payload
+from palimpsest.storage.models import ABTest, Article, Capture, Outlet, Story
+from palimpsest.storage.outlet_health import measure_outlets
+from palimpsest.web.feeds import TAG_PREFIX, ABTestEntry, FeedEntry, build_feed
 from palimpsest.web.state import EXTENSION, db_session
 
 web = Blueprint("web", __name__)
@@ -233,7 +234,15 @@ def article(article_id: int) -> Any:
     header = browse.article_header(session, found)
     page = browse.article_timeline(session, found, page_request(), total=header["versions"])
     captures = browse.captures_page(session, found, browse.PageRequest(1, ARTICLE_CAPTURES))
-    data = {"article": header, "versions": page.items, "pagination": pagination(page), "captures": captures.items}
+    data = {
+        "article": header,
+        "versions": page.items,
+        "pagination": pagination(page),
+        "captures": captures.items,
+        # A revert can make an earlier version current again; an article flipping is an A/B test.
+        "current_seq": found.current_seq or header["latest_seq"],
+        "ab_test": ab_test_summary(session.scalar(select(ABTest).where(ABTest.article_id == found.id))),
+    }
     return respond("article.html", data)
 
 
@@ -352,10 +361,27 @@ def search() -> Any:
     return respond("search.html", {"query": query, "results": page.items, "pagination": pagination(page)})
 
 
+@web.get("/health", endpoint="health")
+@web.get("/api/health", endpoint="api_health")
+def health() -> Any:
+    """Per outlet: captures, errors, text length, paywalled and suspect shares, open alerts."""
+    outlets = [h.as_dict() for h in measure_outlets(db_session(), datetime.now(UTC), domain=request.args.get("outlet"))]
+    return respond("health.html", {"alerts": sum(len(o["alerts"]) for o in outlets), "outlets": outlets})
+
+
 # --- Atom feeds ---------------------------------------------------------------------------------
 
 
-def _feed_response(page: browse.Page, *, feed_id: str, title: str, alternate: str, updated: datetime) -> Response:
+def _feed_response(
+    page: browse.Page, *, feed_id: str, title: str, alternate: str, updated: datetime, story_id: int | None = None
+) -> Response:
+    # An A/B-tested article is one entry for all its flips, not one per variant version.
+    every_test = revision_rows.ab_tests(db_session(), story_id)
+    tests = every_test if page.number == 1 else []
+    variants = {(test["article_id"], variant["seq"]) for test in every_test for variant in test["variants"]}
+    ab_entries = [
+        ABTestEntry(test, url_for("web.article", article_id=test["article_id"], _external=True)) for test in tests
+    ]
     entries = [
         FeedEntry(
             row=row,
@@ -365,6 +391,7 @@ def _feed_response(page: browse.Page, *, feed_id: str, title: str, alternate: st
             article_page=url_for("web.article", article_id=row["article_id"], _external=True),
         )
         for row in page.items
+        if (row["article_id"], row["seq"]) not in variants
     ]
     document = build_feed(
         feed_id=feed_id,
@@ -376,6 +403,7 @@ def _feed_response(page: browse.Page, *, feed_id: str, title: str, alternate: st
         previous_url=page_url(page.number - 1, external=True) if page.has_previous else None,
         updated=page.items[0]["first_seen_at"] if page.items else updated,
         entries=entries,
+        ab_tests=ab_entries,
     )
     return Response(document, mimetype="application/atom+xml")
 
@@ -402,6 +430,7 @@ def story_feed(slug: str) -> Response:
         title=f"palimpsest: changes in {found.title}",
         alternate=url_for("web.story", slug=found.slug, _external=True),
         updated=found.created_at,
+        story_id=found.id,
     )
 
 
