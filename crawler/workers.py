@@ -222,6 +222,8 @@ class ExtractionPool:
     def _call(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._closed:
             raise WorkerCrashed("the crawl stopped before this page was extracted")
+        if self._stop_at is not None and time.monotonic() >= self._stop_at:
+            raise WorkerCrashed("extraction cut short: the crawl was stopped")  # no worker started to be killed
         try:
             worker = self._own_worker()
         except OSError as exc:  # no fork: out of processes or memory on this machine
