@@ -2,9 +2,14 @@
 
 The pair is synthetic and deterministic (``random.Random(0)``): a body of ``words`` words in
 100-word paragraphs; the new version edits every fifth paragraph (a few words replaced),
-inserts two paragraphs and deletes two, and rewrites the headline. Run:
+inserts two paragraphs and deletes two, and rewrites the headline.
 
-    python benchmarks/diff_bench.py
+``measure_long_diff`` times one long single paragraph (a transcript, a court filing, a live
+blog extracted as one block) with a word replaced every 500, at growing sizes, against a bare
+baseline measured in the same run: tokenising both texts with the diff's own token regex,
+which any word diff must do. A near-linear diff keeps the ratio flat as the size grows. Run:
+
+    python benchmarks/diff_bench.py [--long 10000,100000,1000000]
 """
 
 from __future__ import annotations
@@ -84,5 +89,54 @@ def measure_diff(words: int = 5000, repeat: int = 20) -> dict:
     }
 
 
+def make_long_pair(words: int, seed: int = 0) -> tuple[VersionFields, VersionFields]:
+    """One paragraph of ``words`` words in 12-word sentences; the new one replaces 1 word in 500."""
+    rng = random.Random(seed)
+    vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(3000)]
+    vocabulary += ["the", "of", "and", "to", "a", "in", "that", "said", "is", "for"] * 30
+    old = [rng.choice(vocabulary) for _ in range(words)]
+    for position in range(11, words, 12):
+        old[position] += "."
+    new = list(old)
+    for _ in range(max(1, words // 500)):
+        new[rng.randrange(words)] = rng.choice(vocabulary)
+
+    def version(text: list[str]) -> VersionFields:
+        return VersionFields(headline="Transcript", dek=None, byline=None, text=" ".join(text))
+
+    return version(old), version(new)
+
+
+def measure_long_diff(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)) -> list[dict]:
+    """Seconds for ``diff_versions`` on one long paragraph, and the ratio to tokenising it."""
+    from palimpsest.storage.diffing import _TOKEN_RE
+
+    rows = []
+    for words in sizes:
+        old, new = make_long_pair(words)
+        start = time.perf_counter()
+        _TOKEN_RE.findall(old.text)
+        _TOKEN_RE.findall(new.text)
+        baseline = time.perf_counter() - start
+        start = time.perf_counter()
+        diff = diff_versions(old, new)
+        seconds = time.perf_counter() - start
+        rows.append(
+            {
+                "words": words,
+                "diff_s": round(seconds, 3),
+                "tokenise_s": round(baseline, 3),
+                "ratio": round(seconds / baseline, 1),
+                "kinds": list(diff.kinds),
+            }
+        )
+    return rows
+
+
 if __name__ == "__main__":
+    import sys
+
     print(measure_diff())
+    if len(sys.argv) > 2 and sys.argv[1] == "--long":
+        for row in measure_long_diff(tuple(int(size) for size in sys.argv[2].split(","))):
+            print(row)

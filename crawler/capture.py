@@ -151,15 +151,32 @@ def fetch_record(page: FetchedPage, extraction: Extraction | None) -> FetchRecor
     )
 
 
+# The longest headline, dek and byline kept: a real one is a line or two; a 3 MB "headline"
+# (the whole page in a <title>) would make every page that shows it megabytes long.
+FIELD_MAX_CHARS = {"headline": 1000, "dek": 3000, "byline": 500}
+
+
+def _bounded(name: str, value: str | None, notes: list[str]) -> str | None:
+    limit = FIELD_MAX_CHARS[name]
+    if value is None or len(value) <= limit:
+        return value
+    notes.append(f"{name} cut to {limit} characters (it had {len(value)})")
+    return value[: limit - 1].rstrip() + "…"
+
+
 def extracted_version(extraction: Extraction) -> ExtractedVersion:
-    content = VersionContent.of(extraction.headline, extraction.dek, extraction.byline, extraction.text)
+    notes = list(extraction.notes)
+    headline = _bounded("headline", extraction.headline, notes)
+    dek = _bounded("dek", extraction.dek, notes)
+    byline = _bounded("byline", extraction.byline, notes)
+    content = VersionContent.of(headline, dek, byline, extraction.text)
     published, modified = extraction.published, extraction.modified
     # The text is stored as published (typographic quotes and all); only the hash is taken
     # over the normalised form, so that quote or whitespace churn is not a new version.
     return ExtractedVersion(
-        headline=extraction.headline,
-        dek=extraction.dek,
-        byline=extraction.byline,
+        headline=headline,
+        dek=dek,
+        byline=byline,
         text=extraction.text,
         content_hash=content.content_hash,
         word_count=extraction.word_count,
@@ -174,7 +191,9 @@ def extracted_version(extraction: Extraction) -> ExtractedVersion:
         language=extraction.language,
         access=extraction.access,
         complete=extraction.complete,
-        evidence=[dict(item) for item in extraction.evidence],
+        # Notes on how the page was read (a charset that could not be right, a field cut to its
+        # maximum length) travel with the paywall evidence, so each version says how it was read.
+        evidence=[dict(item) for item in extraction.evidence] + [{"kind": "note", "note": note} for note in notes],
         links=tuple(dict.fromkeys(url for url in map(_safe_normalise, extraction.links) if url)),
         page_type=extraction.page_type,
         page_reason=extraction.page_reason,

@@ -90,7 +90,9 @@ def _http_url(value: str) -> str | None:
 # What a type alone does not say. A rule returns None when the value is fine, else what is expected.
 RULES: dict[str, Bounds | Choice | Callable[[str], str | None]] = {
     "PALIMPSEST_STORE_BATCH": Bounds(1, 100_000),
-    "PALIMPSEST_EXTRACT_WORKERS": Bounds(0, 256),
+    "PALIMPSEST_EXTRACT_WORKERS": Bounds(1, 256),
+    "PALIMPSEST_EXTRACT_TIME_LIMIT": Bounds(0.1),
+    "PALIMPSEST_EXTRACT_MEMORY_MB": Bounds(16),
     "PALIMPSEST_WARC_MAX_SIZE": Bounds(1),
     "PALIMPSEST_MAX_CANDIDATES_PER_SOURCE": Bounds(1),
     "PALIMPSEST_CLAIM_LEASE_SECONDS": Bounds(1),

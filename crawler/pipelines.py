@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from scrapy import signals
@@ -29,7 +29,15 @@ from palimpsest.crawler.work import process_page
 from palimpsest.crawler.workers import ExtractionPool, WorkerCrashed
 from palimpsest.storage import stories
 from palimpsest.storage.db import make_engine, make_session_factory
-from palimpsest.storage.ingest import CaptureJob, IngestResult, StoryLink, ingest_captures
+from palimpsest.storage.ingest import (
+    CLASSIFY_AHEAD_MIN_WORDS,
+    CaptureJob,
+    Classified,
+    IngestResult,
+    StoryLink,
+    classify_ahead,
+    ingest_captures,
+)
 from palimpsest.storage.migrate import ensure_schema
 from palimpsest.storage.models import StorySource
 from palimpsest.storage.revisions import RevisionPolicy
@@ -62,8 +70,14 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        workers = crawler.settings.getint("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1)
-        pipeline = cls(ExtractionPool(workers))
+        settings = crawler.settings
+        pool = ExtractionPool(
+            settings.getint("PALIMPSEST_EXTRACT_WORKERS", os.cpu_count() or 1),
+            time_limit=settings.getfloat("PALIMPSEST_EXTRACT_TIME_LIMIT", 20.0),
+            memory_limit_mb=settings.getint("PALIMPSEST_EXTRACT_MEMORY_MB", 512),
+        )
+        pipeline = cls(pool)
+        crawler.signals.connect(pool.start, signal=signals.spider_opened, weak=False)
         crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
         return pipeline
 
@@ -89,6 +103,13 @@ class ArchivePipeline:
     def __init__(self, archive: WarcArchive, unchanged: str = "revisit") -> None:
         self.archive = archive
         self.unchanged = unchanged  # "revisit": WARC records for unchanged re-checks; "none": the row only
+        self.crawler: Crawler | None = None
+
+    def close_archive(self) -> None:
+        try:
+            self.archive.close()
+        except OSError as exc:  # the folder failed under us: said once, in the summary
+            archive_failed(self.crawler, self.archive.directory, exc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -102,7 +123,8 @@ class ArchivePipeline:
         if unchanged not in ("revisit", "none"):
             raise ValueError(f"PALIMPSEST_WARC_UNCHANGED must be 'revisit' or 'none', not {unchanged!r}")
         pipeline = cls(archive, unchanged)
-        crawler.signals.connect(archive.close, signal=signals.spider_closed)
+        pipeline.crawler = crawler
+        crawler.signals.connect(pipeline.close_archive, signal=signals.spider_closed)
 
         def repair() -> None:
             if repaired := archive.repair():
@@ -115,9 +137,16 @@ class ArchivePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage) or item.status is None or item.body is None:
             return item
+        try:
+            return self._archive(item)
+        except OSError as exc:
+            stop_for_archive(self.crawler, item, self.archive.directory, exc)
+            return item
+
+    def _archive(self, item: FetchedPage) -> FetchedPage:
         if item.warc_records is not None:  # built by the extraction worker
-            item.warc = self.archive.append(item.warc_records)
-            item.warc_records = None
+            records, item.warc_records = item.warc_records, None
+            item.warc = self.archive.append(records)
             return item
         revisit_of = item.plan.get("revisit_of")
         same_payload = item.payload_digest == item.previous_digest and revisit_of is not None
@@ -126,6 +155,29 @@ class ArchivePipeline:
             return item  # the payload is archived already; the capture row records the check
         item.warc = self.archive.write(exchange_of(item), revisit_of=revisit)
         return item
+
+
+ARCHIVE_UNWRITABLE = "archive unwritable"
+
+
+def archive_failed(crawler: Crawler | None, directory: Any, error: OSError) -> bool:
+    """Record, once, why the WARC folder failed; True the first time (the crawl must stop)."""
+    if crawler is None or crawler.stats is None or crawler.stats.get_value("palimpsest/archive_error"):
+        return False
+    cause = error.strerror or str(error) or type(error).__name__
+    crawler.stats.set_value("palimpsest/archive_error", f"cannot write the WARC archive in {directory}: {cause}")
+    return True
+
+
+def stop_for_archive(crawler: Crawler | None, item: FetchedPage, directory: Any, error: OSError) -> None:
+    """The WARC folder cannot be written (disk full, permission, a file in the way): stop the
+    crawl after the pages in flight, and store this page as an ``error`` capture saying so,
+    so that nothing fetched disappears without a row (the next run fetches it again)."""
+    if archive_failed(crawler, directory, error) and crawler is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=ARCHIVE_UNWRITABLE))
+    cause = error.strerror or str(error) or type(error).__name__
+    item.warc, item.warc_records = None, None
+    item.failure, item.failure_outcome = f"not archived: cannot write the WARC archive ({cause})", "error"
 
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -239,11 +291,13 @@ class StorePipeline:
         self.max_batch = max_batch
         self.outlet_ids: dict[str, int] = {}
         self.database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palimpsest-db")
+        self.classify_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palimpsest-classify")
         self.pending: list[tuple[_Work, asyncio.Future[_Stored]]] = []
         self.draining: asyncio.Task[None] | None = None
         self.gone: DatabaseGone | None = None  # once the retry budget is spent, stop waiting
 
     def close(self) -> None:
+        self.classify_thread.shutdown(wait=True)
         self.database_thread.shutdown(wait=True)
 
     @classmethod
@@ -295,10 +349,10 @@ class StorePipeline:
         try:
             while self.pending:
                 batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+                works = [work for work, _ in batch]
+                classified = await loop.run_in_executor(self.classify_thread, self._classify_ahead, works)
                 try:
-                    results = await loop.run_in_executor(
-                        self.database_thread, self._store_batch, [work for work, _ in batch]
-                    )
+                    results = await loop.run_in_executor(self.database_thread, self._store_batch, works, classified)
                 except Exception as exc:  # noqa: BLE001 - handed to each waiting item
                     results = [exc] * len(batch)
                 if self.crawler is not None and self.crawler.stats is not None:
@@ -313,7 +367,21 @@ class StorePipeline:
         finally:
             self.draining = None
 
-    def _transaction(self, works: list[_Work]) -> list[_Stored]:
+    def _classify_ahead(self, works: list[_Work]) -> Classified:
+        """On the classifying thread, in a read-only session: the long diffs, before the write
+        transaction, so that the database's write lock is held only to write rows. Only a
+        shortcut: if it fails, the transaction classifies as it writes."""
+        if not any(w.job.candidate and w.job.candidate.word_count >= CLASSIFY_AHEAD_MIN_WORDS for w in works):
+            return {}
+        bind = self.session_factory.kw.get("bind")
+        try:
+            # A plain (deferred) read: on SQLite, never the write lock the writers' sessions take.
+            with Session(bind.execution_options(sqlite_begin="DEFERRED")) as session:
+                return classify_ahead(session, [work.job for work in works])
+        except Exception:  # noqa: BLE001 - the transaction will diff these itself
+            return {}
+
+    def _transaction(self, works: list[_Work], classified: Classified | None = None) -> list[_Stored]:
         """The captures, and the candidates their links make, in one transaction."""
         with self.session_factory() as session, session.begin():
             results = ingest_captures(
@@ -322,6 +390,7 @@ class StorePipeline:
                 policy=self.policy,
                 outlet_ids=self.outlet_ids,
                 revisions=self.revisions,
+                classified=classified,
             )
             stored = []
             for work, result in zip(works, results, strict=True):
@@ -332,12 +401,12 @@ class StorePipeline:
                 stored.append((result, discovered))
             return stored
 
-    def _store_batch(self, jobs: list[_Work]) -> list[_Stored | BaseException]:
+    def _store_batch(self, jobs: list[_Work], classified: Classified | None = None) -> list[_Stored | BaseException]:
         """On the database thread: the batch in one transaction, or else one by one."""
         if self.gone is not None:
             return [self.gone] * len(jobs)
         try:
-            return list(retry_transaction(lambda: self._transaction(jobs), self.retry_seconds))
+            return list(retry_transaction(lambda: self._transaction(jobs, classified), self.retry_seconds))
         except DatabaseGone as exc:
             self.gone = exc
             return [exc] * len(jobs)
@@ -350,13 +419,31 @@ class StorePipeline:
                 results.append(self.gone)
                 continue
             try:
-                results.extend(retry_transaction(lambda job=job: self._transaction([job]), self.retry_seconds))
+                results.extend(self._store_one(job, classified))
             except DatabaseGone as exc:
                 self.gone = exc
                 results.append(exc)
             except Exception as exc:  # noqa: BLE001 - this capture only
                 results.append(exc)
         return results
+
+    def _store_one(self, job: _Work, classified: Classified | None) -> list[_Stored]:
+        """One capture, tried twice; if it still cannot be stored, its row says why (an
+        ``error`` capture without a version), so no fetch disappears without a word."""
+        failure: Exception | None = None
+        for _attempt in range(2):
+            try:
+                return retry_transaction(lambda: self._transaction([job], classified), self.retry_seconds)
+            except DatabaseGone:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded on the error capture below
+                failure = exc
+        reason = str(getattr(failure, "orig", None) or failure).strip().splitlines()[0][:300]
+        fetch = replace(job.job.fetch, outcome="error", error=f"could not be stored: {reason}")
+        fallback = _Work(replace(job.job, fetch=fetch, candidate=None, story=None))
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("palimpsest/stored_as_error")
+        return retry_transaction(lambda: self._transaction([fallback]), self.retry_seconds)
 
 
 class DiscoveryPipeline:

@@ -25,6 +25,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
+from palimpsest.crawler import workers
 from palimpsest.crawler.configuration import PREFIX, check_settings, from_environment, merged
 from palimpsest.crawler.report import outcome_counts
 
@@ -76,6 +77,7 @@ class CrawlStats:
     internal_errors: int = 0
     interrupted: bool = False
     database_error: str | None = None  # the crawl stopped because the database went away
+    archive_error: str | None = None  # the crawl stopped because the WARC folder failed
     extra: dict[str, int] = field(default_factory=dict)  # other palimpsest/ counters
 
 
@@ -102,6 +104,7 @@ class _Interrupt:
 
     def _stop_gracefully(self) -> None:
         self.stopped.set()
+        workers.stop_soon()  # a page stuck in extraction does not hold the stop for its budget
         for crawler in list(self.started):
             deferred_from_coro(_stop_once_running(crawler))
 
@@ -167,6 +170,7 @@ class Crawls:
             seconds=time.monotonic() - started,
             internal_errors=stats.get("palimpsest/internal_errors", 0),
             database_error=stats.get("palimpsest/database_error"),
+            archive_error=stats.get("palimpsest/archive_error"),
             interrupted=self.stopping or stats.get("finish_reason") == "shutdown",
             extra={
                 key.split("/", 1)[1]: value

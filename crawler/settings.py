@@ -112,8 +112,13 @@ PALIMPSEST_SUSPECT_TEXT_RATIO = 0.5
 PALIMPSEST_SUSPECT_BODY_OVERLAP = 0.2
 # Current texts shorter than this (briefs, stubs) are never judged suspect.
 PALIMPSEST_SUSPECT_MIN_WORDS = 40
-# Extraction worker processes; 0 extracts inline in the crawling process.
+# Extraction worker processes (at least 1: pages are never extracted in the crawling process).
 PALIMPSEST_EXTRACT_WORKERS = os.cpu_count() or 1
+# Each page's extraction budget: a worker past this many seconds is killed and replaced, and
+# the page is an `error` capture ("extraction took longer than 20 s"); likewise past this many
+# MB of memory on top of what the worker holds before the page (crawler/workers.py).
+PALIMPSEST_EXTRACT_TIME_LIMIT = 20.0
+PALIMPSEST_EXTRACT_MEMORY_MB = 512
 # Captures stored per database transaction (group commit); a smaller batch commits sooner.
 PALIMPSEST_STORE_BATCH = 200
 # A line per fetched page on stderr while a crawl runs.

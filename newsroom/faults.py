@@ -285,3 +285,75 @@ def _json_ld(headline: str, byline: str) -> str:
 
 
 __all__ = ["FAULTS", "XSS_BYLINE", "XSS_HEADLINE"]
+
+
+# --- Hostile pages: small on the wire, costly to read (issue 20) ---------------------------
+HOSTILE_SPANS = 50_000  # ~730 KB that keep the extractor busy for seconds
+
+
+@fault("extract-slow")
+def _extract_slow(h: Any, head: bool) -> None:
+    """Tens of thousands of tiny inline elements: under every size cap, seconds to extract."""
+    newsroom = h.server.newsroom
+    with newsroom.lock:
+        newsroom.fault_hits["extract-slow"] = newsroom.fault_hits.get("extract-slow", 0) + 1
+    spans = "<span>word </span>" * HOSTILE_SPANS
+    page = _page("Transcript of the council meeting", extra=f"<p>{spans}</p>")
+    h._send(200, "text/html; charset=utf-8", page.encode(), head=head)
+
+
+@fault("nul-header")
+def _nul_header(h: Any, head: bool) -> None:
+    """A decent article whose validators and type carry a NUL byte, which PostgreSQL refuses."""
+    h.send_response(200, "OK")
+    body = _page("Harbour ferry timetable changes").encode()
+    for name, value in (
+        ("Content-Type", "text/html; charset=utf-8\x00"),
+        ("ETag", '"abc\x00def"'),
+        ("Last-Modified", "Mon, 30 Nov 2026 06:00:00 GMT\x00"),
+        ("Content-Length", str(len(body))),
+    ):
+        h.send_header(name, value)
+    h.end_headers()
+    if not head:
+        h.wfile.write(body)
+
+
+@fault("utf8-as-utf16")
+def _utf8_declared_utf16(h: Any, head: bool) -> None:
+    """UTF-8 bytes declared UTF-16 in the header: browsers read them as UTF-8."""
+    h._send(200, "text/html; charset=utf-16", _page("Parking rules anger quay cafés", None).encode(), head=head)
+
+
+@fault("utf8-as-shift-jis")
+def _utf8_declared_shift_jis(h: Any, head: bool) -> None:
+    """UTF-8 bytes (with accents) declared Shift_JIS in a meta tag: they do not decode as that."""
+    page = _page("Parking rules anger quay cafés", '<meta charset="shift_jis">')
+    h._send(200, "text/html", page.encode(), head=head)
+
+
+@fault("archive-trap")
+def _archive_trap(h: Any, head: bool) -> None:
+    """A decent article; before answering, runs the test's hook (e.g. the archive folder fails)."""
+    hook = h.server.newsroom.hooks.get("archive-trap")
+    if hook is not None:
+        hook()
+    h._send(200, "text/html; charset=utf-8", _page("Harbour works begin on Monday").encode(), head=head)
+
+
+@fault("deeply-nested")
+def _deeply_nested(h: Any, head: bool) -> None:
+    """The article wrapped in 5,000 <div>s: deeper than libxml2 keeps (255 levels)."""
+    page = _page("Harbour works begin on Monday").replace("<article>", "<article>" + "<div>" * 5000)
+    page = page.replace("</article>", "</div>" * 5000 + "</article>")
+    h._send(200, "text/html; charset=utf-8", page.encode(), head=head)
+
+
+HUGE_HEADLINE_WORDS = 1500  # ~10,000 characters in <h1> and <title>
+
+
+@fault("huge-headline")
+def _huge_headline(h: Any, head: bool) -> None:
+    """A whole page's worth of words in the headline."""
+    title = " ".join(f"harbour{number}" for number in range(HUGE_HEADLINE_WORDS))
+    h._send(200, "text/html; charset=utf-8", _page(title).encode(), head=head)

@@ -210,6 +210,8 @@ class Newsroom:
         self.broken_outlets: set[str] = set()
         # Per A/B-tested article, how many times it was served.
         self.ab_hits: dict[str, int] = {}
+        # Test hooks by fault name: run by that fault's handler before it answers (faults.py).
+        self.hooks: dict[str, Any] = {}
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
 

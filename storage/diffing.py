@@ -96,6 +96,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 
 __all__ = [
@@ -111,6 +112,7 @@ __all__ = [
     "diff_to_json",
     "diff_versions",
     "is_correction_note",
+    "token_opcodes",
 ]
 
 SCHEMA = "palimpsest.diff/1"
@@ -207,6 +209,16 @@ PAIRING_CONTAINMENT_MIN_WORDS = 8
 # Above this many old x new candidate pairs, pair greedily with a short look-ahead.
 PAIRING_MAX_CELLS = 2500
 PAIRING_LOOKAHEAD = 6
+# Word diffs of texts longer than this many tokens are chunked (``_token_opcodes``): segments
+# of SEGMENT_MIN..SEGMENT_MAX tokens are aligned first, and a replaced run of segments is diffed
+# word by word only up to CHUNK_MAX_CELLS old x new tokens (else shown as one replacement).
+CHUNK_MIN_TOKENS = 2000
+SEGMENT_MIN_TOKENS = 8
+SEGMENT_MAX_TOKENS = 64
+CHUNK_MAX_CELLS = 250_000
+# Bodies with more paragraphs than this align them with difflib's autojunk, so a paragraph
+# repeated thousands of times cannot make the alignment quadratic.
+PARAGRAPH_AUTOJUNK_ABOVE = 2000
 
 _NONE, _MINOR, _MAJOR = "none", "minor", "major"
 
@@ -237,6 +249,7 @@ _TOKEN_RE = re.compile(rf"\s*(?:{_WORD}|{_PUNCT})\s*")
 _CORE_RE = re.compile(rf"{_WORD}|{_PUNCT}")
 _WORDS_RE = re.compile(r"\w+")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
+_SENTENCE_ENDS = frozenset({".", "!", "?", ";", "\u3002", "\uff01", "\uff1f"})
 # Symbols whose change is a change of meaning ("$5" vs "£5"), kept when punctuation is not.
 _MEANINGFUL_SYMBOLS_RE = re.compile(r"\w+|[%°#+<>=$¢£¤¥€₹₽₩₺₴]")
 
@@ -395,6 +408,96 @@ class _Counts:
 
 
 # --- Word and paragraph diffs -------------------------------------------------------------
+Opcode = tuple[str, int, int, int, int]
+
+
+def _segments(keys: list[str], start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) token spans cut at sentence ends, else at content-chosen words, bounded.
+
+    The cut points depend on the words, not on positions, so an insertion early in a long
+    paragraph does not shift every later segment: the same sentences still match.
+    """
+    chosen = {key for key in set(keys[start:end]) if zlib.crc32(key.encode("utf-8", "surrogatepass")) % 16 == 0}
+    spans: list[tuple[int, int]] = []
+    begin = start
+    for index in range(start, end):
+        key = keys[index]
+        length = index + 1 - begin
+        if key in _SENTENCE_ENDS or length >= SEGMENT_MAX_TOKENS or (length >= SEGMENT_MIN_TOKENS and key in chosen):
+            spans.append((begin, index + 1))
+            begin = index + 1
+    if begin < end:
+        spans.append((begin, end))
+    return spans
+
+
+def _bounded_opcodes(old_keys: list[str], new_keys: list[str], i0: int, i1: int, j0: int, j1: int) -> list[Opcode]:
+    """Token opcodes for a replaced run: a word diff when small enough, else one replacement."""
+    if i0 == i1 and j0 == j1:
+        return []
+    if i0 == i1:
+        return [("insert", i0, i1, j0, j1)]
+    if j0 == j1:
+        return [("delete", i0, i1, j0, j1)]
+    if (i1 - i0) * (j1 - j0) > CHUNK_MAX_CELLS:
+        return [("replace", i0, i1, j0, j1)]
+    matcher = difflib.SequenceMatcher(None, old_keys[i0:i1], new_keys[j0:j1], autojunk=False)
+    return [(tag, a1 + i0, a2 + i0, b1 + j0, b2 + j0) for tag, a1, a2, b1, b2 in matcher.get_opcodes()]
+
+
+def _merged(opcodes: list[Opcode]) -> list[Opcode]:
+    """Neighbouring opcodes of one kind joined (a replacement absorbs touching inserts/deletes)."""
+    merged: list[Opcode] = []
+    for opcode in opcodes:
+        if opcode[1] == opcode[2] and opcode[3] == opcode[4]:
+            continue
+        if merged:
+            tag, i1, _i2, j1, _j2 = merged[-1]
+            same = tag == opcode[0] or (tag != "equal" and opcode[0] != "equal")
+            if same:
+                merged[-1] = (tag if tag == opcode[0] else "replace", i1, opcode[2], j1, opcode[4])
+                continue
+        merged.append(opcode)
+    return merged
+
+
+def token_opcodes(old_keys: list[str], new_keys: list[str]) -> list[Opcode]:
+    """difflib-style opcodes between two token lists, in near-linear time for long texts.
+
+    Short texts get difflib's word diff as it is. Long ones (a transcript or a live blog
+    extracted as one paragraph) would take quadratic time that way: their common ends are
+    trimmed, the middles cut into sentences and bounded segments, the segments aligned, and
+    only the replaced runs of segments, when small, are diffed word by word.
+    """
+    if len(old_keys) <= CHUNK_MIN_TOKENS and len(new_keys) <= CHUNK_MIN_TOKENS:
+        return difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False).get_opcodes()
+    head, limit = 0, min(len(old_keys), len(new_keys))
+    while head < limit and old_keys[head] == new_keys[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old_keys[-1 - tail] == new_keys[-1 - tail]:
+        tail += 1
+    old_end, new_end = len(old_keys) - tail, len(new_keys) - tail
+    opcodes: list[Opcode] = [("equal", 0, head, 0, head)]
+    old_spans, new_spans = _segments(old_keys, head, old_end), _segments(new_keys, head, new_end)
+    old_segments = ["\x00".join(old_keys[a:b]) for a, b in old_spans]
+    new_segments = ["\x00".join(new_keys[a:b]) for a, b in new_spans]
+    # autojunk: a segment repeated all over (a chant, a table of "Yes.") cannot anchor the
+    # alignment, which keeps hostile repetition from making it quadratic again.
+    matcher = difflib.SequenceMatcher(None, old_segments, new_segments, autojunk=True)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        i0 = old_spans[a1][0] if a1 < a2 else (old_spans[a1][0] if a1 < len(old_spans) else old_end)
+        i1 = old_spans[a2 - 1][1] if a1 < a2 else i0
+        j0 = new_spans[b1][0] if b1 < b2 else (new_spans[b1][0] if b1 < len(new_spans) else new_end)
+        j1 = new_spans[b2 - 1][1] if b1 < b2 else j0
+        if tag == "equal":
+            opcodes.append(("equal", i0, i1, j0, j1))
+        else:
+            opcodes.extend(_bounded_opcodes(old_keys, new_keys, i0, i1, j0, j1))
+    opcodes.append(("equal", old_end, len(old_keys), new_end, len(new_keys)))
+    return _merged(opcodes)
+
+
 def _word_diff(old: str, new: str) -> tuple[tuple[WordOp, ...], _Counts]:
     """Word ops between two texts, and the token counts behind their similarity."""
     old_raws, old_keys = _tokenize(old)
@@ -403,10 +506,9 @@ def _word_diff(old: str, new: str) -> tuple[tuple[WordOp, ...], _Counts]:
     if old_keys == new_keys:
         ops = (WordOp("equal", old, new),) if old_raws else ()
         return ops, _Counts(old_count, old_count, new_count)
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
     ops = []
     matched = 0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in token_opcodes(old_keys, new_keys):
         ops.append(WordOp(tag, "".join(old_raws[i1:i2]), "".join(new_raws[j1:j2])))
         if tag == "equal":
             matched += _token_count(old_keys[i1:i2])
@@ -526,7 +628,8 @@ def _diff_body(old_text: str, new_text: str) -> tuple[tuple[ParagraphDiff, ...],
         counts += pair_counts
         result.append(ParagraphDiff("replace", i, j, old_paras[i], new_paras[j], ops))
 
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    many = max(len(old_keys), len(new_keys)) > PARAGRAPH_AUTOJUNK_ABOVE
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=many)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             for offset in range(i2 - i1):
@@ -595,7 +698,7 @@ def _is_minor_change(old_normalised: str, new_normalised: str) -> bool:
         return False
     changed_words = 0
     edits = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_words, new_words).get_opcodes():
+    for tag, i1, i2, j1, j2 in token_opcodes(old_words, new_words):
         if tag == "equal":
             continue
         if tag != "replace":  # a word added or removed changes what is said

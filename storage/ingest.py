@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, defer
 
 from palimpsest.storage import claims, revision_rows, stories
 from palimpsest.storage import repository as repo
+from palimpsest.storage.boundary import cleaned, fitted
 from palimpsest.storage.diffing import KIND_ORDER, VersionFields, classify_changes
 from palimpsest.storage.models import Article, ArticleURL, CandidateText, Capture, Outlet, Version
 from palimpsest.storage.revisions import REVERT, SUSPECT, RevisionPolicy, TextFacts, decide
@@ -148,6 +149,12 @@ class CaptureJob:
     story: StoryLink | None = None
 
 
+# (previous version's content hash, candidate's content hash) -> (change kinds, similarity).
+Classified = dict[tuple[str, str], tuple[tuple[str, ...], float]]
+# Candidates at least this long are classified before the write transaction (classify_ahead).
+CLASSIFY_AHEAD_MIN_WORDS = 2000
+
+
 @dataclass
 class KnownState:
     """What a batch loaded up front, in one query each, instead of once per capture: the
@@ -158,6 +165,7 @@ class KnownState:
     current: dict[int, Version | None] = field(default_factory=dict)
     urls: set[str] | None = None
     by_url: dict[str, Article] | None = None  # the batch's URLs that belong to an article
+    classified: Classified = field(default_factory=dict)  # from classify_ahead
 
     def find_article(self, session: Session, urls: list[str]) -> Article | None:
         if self.by_url is None:
@@ -221,6 +229,29 @@ def _fields(version: Version | ExtractedVersion) -> VersionFields:
     )
 
 
+def classify_ahead(session: Session, jobs: list[CaptureJob]) -> Classified:
+    """The change kinds of the batch's long candidates, read and computed before the write
+    transaction opens, so that diffing a long text never holds the database's write lock.
+    ``ingest_captures(classified=...)`` uses an answer only if the current version is still
+    the one it was computed against; otherwise it diffs again."""
+    classified: Classified = {}
+    for job in jobs:
+        candidate, fetch = job.candidate, job.fetch
+        if candidate is None or candidate.word_count < CLASSIFY_AHEAD_MIN_WORDS or fetch.outcome:
+            continue
+        article_id = fetch.known_article_id
+        if article_id is None:
+            article = repo.find_article_by_urls(session, _identity_urls(fetch))
+            article_id = article.id if article is not None else None
+        previous = repo.current_version(session, article_id) if article_id is not None else None
+        if previous is None or previous.content_hash == candidate.content_hash:
+            continue
+        key = (previous.content_hash, candidate.content_hash)
+        if key not in classified:
+            classified[key] = classify_changes(_fields(previous), _fields(candidate))
+    return classified
+
+
 def _new_version(
     session: Session,
     article: Article,
@@ -228,13 +259,15 @@ def _new_version(
     candidate: ExtractedVersion,
     now: datetime,
     extra_kinds: tuple[str, ...] = (),
+    classified: Classified | None = None,
 ) -> Version:
     """``previous``: the version current until now (the diff, kinds and sentence actions are
     against it); after a revert it is not the latest, so the seq comes from the latest."""
     kinds: tuple[str, ...] = ()
     similarity = None
     if previous is not None:
-        kinds, similarity = classify_changes(_fields(previous), _fields(candidate))
+        ahead = (classified or {}).get((previous.content_hash, candidate.content_hash))
+        kinds, similarity = ahead or classify_changes(_fields(previous), _fields(candidate))
         kinds = tuple(kind for kind in KIND_ORDER if kind in set(kinds) | set(extra_kinds))
     if previous is None:
         seq = 1
@@ -403,7 +436,7 @@ def _changed(
             return REVERT, target, None, decision.reason
     if decision.outcome == SUSPECT:
         return SUSPECT, None, None, decision.reason
-    version = _new_version(session, article, current, candidate, now, decision.extra_kinds)
+    version = _new_version(session, article, current, candidate, now, decision.extra_kinds, known.classified)
     known.current[article.id] = version
     # Only a confirmed suspect text has a reason worth keeping ("confirmed by a second check: ...").
     return "new_version", version, None, decision.reason if current is not None else None
@@ -423,6 +456,21 @@ _SCHEDULE_OUTCOMES = {
 }
 
 
+# Bounded text columns (storage.models) that a server or a page fills: cut, never refused.
+_FETCH_LIMITS = {"content_type": 255, "payload_digest": 80, "outlet_name": 255}
+_VERSION_LIMITS = {"published_source": 40, "modified_source": 40, "language": 20}
+
+
+def _safe(job: CaptureJob) -> CaptureJob:
+    """The job as every database takes it: refused characters removed, bounded fields cut."""
+    job = cleaned(job)
+    fetch = fitted(job.fetch, _FETCH_LIMITS)
+    candidate = fitted(job.candidate, _VERSION_LIMITS) if job.candidate is not None else None
+    if fetch is job.fetch and candidate is job.candidate:
+        return job
+    return CaptureJob(fetch, candidate, job.now, job.story)
+
+
 def ingest_capture(
     session: Session,
     fetch: FetchRecord,
@@ -440,7 +488,7 @@ def ingest_capture(
     ``revisions``: revert, A/B test and suspect thresholds (storage.revisions).
     """
     known = KnownState()
-    job = CaptureJob(fetch, candidate, now, story)
+    job = _safe(CaptureJob(fetch, candidate, now, story))
     stored = _store(session, job, policy or SchedulePolicy(), outlet_ids, known, revisions)
     session.flush()
     return stored.result(known)
@@ -453,6 +501,7 @@ def ingest_captures(
     policy: SchedulePolicy | None = None,
     outlet_ids: dict[str, int] | None = None,
     revisions: RevisionPolicy | None = None,
+    classified: Classified | None = None,
 ) -> list[IngestResult]:
     """Store a batch of captures, in order, in the caller's transaction. Does not commit.
 
@@ -460,7 +509,9 @@ def ingest_captures(
     batch needs to know is read in a few queries up front and the rows are written in one
     flush: a re-crawl of unchanged pages costs a fraction of the statements.
     """
+    jobs = [_safe(job) for job in jobs]
     known = preload(session, jobs)
+    known.classified = classified or {}
     stored = [_store(session, job, policy or SchedulePolicy(), outlet_ids, known, revisions) for job in jobs]
     session.flush()
     return [item.result(known) for item in stored]

@@ -7,6 +7,9 @@ root reads the same folder via pyproject.toml.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +64,39 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create or migrate the database on first use; a no-op when it is already at head."""
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    """Create or migrate the database on first use; a no-op when it is already at head.
+
+    Two processes starting on a new SQLite file at once (two first crawls from cron) take
+    turns: the second waits for the first's migration, then finds the schema at head."""
+    with migration_turn(engine):
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+
+
+@contextmanager
+def migration_turn(engine: Engine) -> Iterator[None]:
+    """An exclusive ``flock`` on the SQLite file's folder for the time of the check and migration.
+
+    SQLite's own locks make the loser of the race fail "database is locked" while the winner
+    switches the file to WAL and creates tables; this lock makes it wait instead. The folder,
+    not the database file, is locked: closing any descriptor of the database file would drop
+    the POSIX locks SQLite holds on it in this process. PostgreSQL has its advisory lock."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    try:
+        import fcntl
+
+        folder = os.open(Path(path).expanduser().resolve().parent, os.O_RDONLY)
+    except (ImportError, OSError):  # not POSIX, or a folder we cannot open: no turns, as before
+        yield
+        return
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
 
 
 @dataclass(frozen=True)

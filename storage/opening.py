@@ -130,15 +130,16 @@ def open_for_writing(url: str, *, create: bool = False) -> Opened:
             new = True
     engine = make_engine(url)
     try:
-        current = _revision(engine, url)
-        if current is None and not new:
-            if path is not None and _has_tables(engine):
-                raise NotAnArchive(f"{redact(url)} is an SQLite database, but not a palimpsest archive")
-            new = True
-        if new and not create:
-            raise _no_archive(url)
-        if current != migrate.head_revision():
-            migrate.ensure_schema(engine)
+        with migrate.migration_turn(engine):  # two first crawls on a new file: one migrates, one waits
+            current = _revision(engine, url)
+            if current is None and not new:
+                if path is not None and _has_tables(engine):
+                    raise NotAnArchive(f"{redact(url)} is an SQLite database, but not a palimpsest archive")
+                new = True
+            if new and not create:
+                raise _no_archive(url)
+            if current != migrate.head_revision():
+                migrate.upgrade(engine)
     except sqlite3.Error as exc:
         engine.dispose()
         raise NotAnArchive(f"cannot use {redact(url)}: {exc}") from exc

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from palimpsest.storage.diffing import token_opcodes
 from palimpsest.storage.sentences import split_sentences
 from palimpsest.storage.versioning import normalise_line
 
@@ -25,6 +26,7 @@ EDIT_MIN_SIMILARITY = 0.5
 # Bounds on the edit pairing (see _candidate_pairs).
 MAX_PAIRS = 250_000
 PAIR_WINDOW = 50
+MAX_ALIGNED_SENTENCES = 2000
 _TOKENS = re.compile(r"\w+|[^\w\s]")
 _WORD_SPANS = re.compile(r"\S+\s*")
 
@@ -66,10 +68,10 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str, str], ...]:
     old_spans, new_spans = _WORD_SPANS.findall(old), _WORD_SPANS.findall(new)
     old_keys = [normalise_line(span).casefold() for span in old_spans]
     new_keys = [normalise_line(span).casefold() for span in new_spans]
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    # Bounded like the version diff: a "sentence" can be a whole unpunctuated transcript.
     return tuple(
         (tag, "".join(old_spans[i1:i2]).strip(), "".join(new_spans[j1:j2]).strip())
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        for tag, i1, i2, j1, j2 in token_opcodes(old_keys, new_keys)
     )
 
 
@@ -88,7 +90,10 @@ def sentence_actions(old_text: str | None, new_text: str | None) -> list[Sentenc
     """The actions that turn ``old_text`` into ``new_text``, ordered by position (new, then old)."""
     old, new = split_sentences(old_text), split_sentences(new_text)
     old_keys, new_keys = [_key(s) for s in old], [_key(s) for s in new]
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    # autojunk for very long texts: a sentence repeated thousands of times ("Yes.") cannot make
+    # the alignment quadratic (such sentences are then matched as edits, not kept).
+    many = max(len(old_keys), len(new_keys)) > MAX_ALIGNED_SENTENCES
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=many)
     kept_old: set[int] = set()
     kept_new: set[int] = set()
     for block in matcher.get_matching_blocks():

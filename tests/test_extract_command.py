@@ -63,3 +63,29 @@ def test_robots_txt_is_obeyed_for_urls(newsroom, cli):
     result = cli("extract", newsroom.url("ledger", "/subscribe"))
     assert result.returncode == 1
     assert "disallowed by robots.txt" in result.stderr
+
+
+def test_files_are_read_under_the_crawlers_caps_and_binary_is_refused(newsroom, cli, tmp_path):
+    """A gzip bomb, a file over the size cap and random bytes: one line each, nothing read."""
+    import os
+    import random
+
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(b"<p>" + b" " * (11 * 1024 * 1024)))  # ~11 KB on disk
+    big = tmp_path / "big.html"
+    with big.open("wb") as handle:
+        handle.truncate(11 * 1024 * 1024)  # sparse: no 11 MB written
+    noise = tmp_path / "noise.html"
+    noise.write_bytes(random.Random(0).randbytes(20_000))
+    _save_pages(newsroom, tmp_path)
+    good = tmp_path / "courier-story.html.gz"
+
+    result = cli("extract", str(bomb), str(big), str(noise), str(good), "--jobs", "1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert f"palimpsest: {bomb}: too large once decompressed (over 10 MB, a compression bomb?); not read" in lines
+    assert f"palimpsest: {big}: larger than the 10 MB size cap; not read" in lines
+    assert f"palimpsest: {noise}: not an HTML document (binary data); not read" in lines
+    assert len(lines) == 3 and "Traceback" not in result.stderr
+    assert result.stdout.count("words") == 1  # the good page is still extracted
+    assert os.path.getsize(big) == 11 * 1024 * 1024

@@ -107,7 +107,8 @@ def test_a_batch_stores_what_one_by_one_stores(sessions, database_url):
     assert got == expected
 
 
-def test_one_capture_that_cannot_be_stored_loses_only_itself(sessions, database_url):
+def test_a_capture_that_cannot_be_stored_becomes_an_error_capture(sessions, database_url):
+    """Retried once, then stored as an ``error`` capture saying why; the others are unharmed."""
     ids = _first_captures(sessions, 2)
     later = NOW + timedelta(hours=1)
     broken = _version(1, "changed")
@@ -127,8 +128,9 @@ def test_one_capture_that_cannot_be_stored_loses_only_itself(sessions, database_
         pipeline.close()
         engine.dispose()
 
-    assert [type(r).__name__ for r in results][0] == "IngestResult"
-    assert isinstance(results[1], Exception)
+    assert [type(r).__name__ for r in results] == ["IngestResult"] * 3
+    assert results[1].outcome == "error"
+    assert results[1].error.startswith("could not be stored: ")
     assert results[2].outcome == "new_version"
     with sessions() as session:
         outcomes = session.execute(
@@ -136,6 +138,7 @@ def test_one_capture_that_cannot_be_stored_loses_only_itself(sessions, database_
         ).all()
         assert sorted(outcomes) == [
             ("http://127.0.0.1:9/news/0", "unchanged"),
+            ("http://127.0.0.1:9/news/1", "error"),
             ("http://127.0.0.1:9/news/7", "new_version"),
         ]
         # nothing half-written for the broken one: no capture, no version, no URL beyond its first
@@ -151,9 +154,9 @@ def test_batches_never_exceed_their_size(sessions, database_url, size):
     seen: list[int] = []
     original = pipeline._store_batch
 
-    def spy(jobs):
+    def spy(jobs, *rest):
         seen.append(len(jobs))
-        return original(jobs)
+        return original(jobs, *rest)
 
     pipeline._store_batch = spy
 
@@ -208,7 +211,8 @@ def test_an_articles_links_become_candidates_in_the_transaction_that_stores_it(s
     assert [(f.request_url, f.story_slug, f.url) for f in discovered.fetch] == [
         ("http://127.0.0.1:9/news/linked?utm_source=x", "harbor", "http://127.0.0.1:9/news/linked")
     ]
-    assert isinstance(stored[1], Exception)
+    failed, failed_discovered = stored[1]
+    assert failed.outcome == "error" and failed_discovered.fetch == []
     with sessions() as session:
         assert session.scalars(select(Story.slug)).all() == ["harbor"]
         candidates = session.scalars(select(StoryCandidate.url)).all()

@@ -3,7 +3,10 @@
 Order of evidence: a byte-order mark, the Content-Type header, a ``<meta charset>`` in the
 first bytes, then UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers assume
 for undeclared Western pages). A page declared UTF-8 whose bytes are not (a classic cp1252
-CMS export) is decoded as windows-1252, and the note says so.
+CMS export) is decoded as windows-1252, and the note says so. A declaration that cannot be
+right falls back the way browsers do, with a note: UTF-16 declared on ASCII-compatible bytes
+(no byte-order mark) is read as UTF-8, and so is any other declared charset when the bytes are
+valid multi-byte UTF-8.
 """
 
 from __future__ import annotations
@@ -76,16 +79,57 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
                 else "no charset declared and not utf-8: decoded as windows-1252"
             )
             return DecodedPage(body.decode("windows-1252", "replace"), "windows-1252", note)
+    if declared.startswith("utf-16") or declared.startswith("utf-32"):
+        # Without a byte-order mark, a page whose markup reads as ASCII is not UTF-16: browsers
+        # take that declaration as UTF-8 (WHATWG "get an encoding" for meta; the same here).
+        decoded = _as_utf8_or_1252(body)
+        return DecodedPage(
+            decoded.text, decoded.encoding, f"declared {declared} ({source}) on ASCII-compatible bytes: "
+            f"decoded as {decoded.encoding}"
+        )  # fmt: skip
+    if not body.isascii() and _is_utf8(body):
+        # Valid multi-byte UTF-8 is almost never text in another charset that happens to decode:
+        # the declaration is the mistake (a template copied from elsewhere).
+        return DecodedPage(
+            body.decode("utf-8"), "utf-8", f"declared {declared} ({source}) but the bytes are utf-8: decoded as utf-8"
+        )
     return DecodedPage(body.decode(declared, "replace"), declared)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _as_utf8_or_1252(body: bytes) -> DecodedPage:
+    if _is_utf8(body):
+        return DecodedPage(body.decode("utf-8"), "utf-8")
+    return DecodedPage(body.decode("windows-1252", "replace"), "windows-1252")
 
 
 class NotHTMLError(ValueError):
     """The bytes do not parse into an HTML document with any content."""
 
 
+# libxml2 drops everything nested deeper than 255 elements: a page wrapped in 5,000 <div>s
+# would parse to no text at all. No real page repeats one tag 64 times in a row, so such runs
+# (of openings, and of closings) are collapsed to one before parsing.
+_NESTED_OPENINGS = re.compile(r"<([a-zA-Z][\w-]*)\b[^<>]*>(?:\s*<\1\b[^<>]*>){63,}")
+_NESTED_CLOSINGS = re.compile(r"</([a-zA-Z][\w-]*)\s*>(?:\s*</\1\s*>){63,}")
+
+
+def _flattened(text: str) -> str:
+    if "<" not in text:
+        return text
+    return _NESTED_CLOSINGS.sub(r"</\1>", _NESTED_OPENINGS.sub(r"<\1>", text))
+
+
 def parse_html(text: str) -> HtmlElement:
     """An lxml HTML tree; raises NotHTMLError for empty or unparseable documents."""
-    text = _NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1))
+    text = _flattened(_NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1)))
     if not text.strip():
         raise NotHTMLError("empty document")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -76,7 +77,21 @@ def describe_failure(failure: Failure, timeout: float | None = None) -> tuple[st
         return "error", "connection lost mid-response (the body was cut short)"
     if isinstance(exc, ResponseNeverReceived):
         return "error", "connection closed before any response"
-    return "error", f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return "error", plain_reason(exc)
+
+
+_FAILURE_REPR = re.compile(r"<twisted\.python\.failure\.Failure ([\w.]+?)(?:: ([^>]*))?>")
+
+
+def plain_reason(exc: BaseException) -> str:
+    """'Name: message', with any Twisted ``<Failure ...>`` reprs inside turned into the plain
+    'ExceptionName: message' they wrap (they are Python internals, not a reason)."""
+    message = _FAILURE_REPR.sub(
+        lambda found: found.group(1).rsplit(".", 1)[-1] + (f": {found.group(2)}" if found.group(2) else ""),
+        str(exc),
+    )
+    message = message.strip().strip("[]").strip()
+    return f"{type(exc).__name__}: {message}".rstrip(": ")[:500]
 
 
 class ArticleSpider(Spider):
@@ -104,9 +119,18 @@ class ArticleSpider(Spider):
         self.story = story
         self.plans = dict(plans or {})
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | FetchedPage]:
+        limit = self.settings.getint("URLLENGTH_LIMIT", 2083) if self.settings else 2083
         for url in self.urls:
-            yield self.request_for(url, self.plans.get(url, {}))
+            request = self.request_for(url, self.plans.get(url, {}))
+            if limit and len(request.url) > limit:
+                # Scrapy would drop it without a word (UrlLengthMiddleware): recorded instead.
+                page = self._page(request)
+                page.failure_outcome = "refused"
+                page.failure = f"URL longer than {limit} characters ({len(request.url)}); not fetched"
+                yield page
+                continue
+            yield request
 
     def request_for(self, url: str, plan: Mapping[str, Any], **meta: Any) -> Request:
         return Request(

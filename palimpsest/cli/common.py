@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -162,7 +163,27 @@ def crawl_settings(args: argparse.Namespace, archive: OpenArchive, extra: dict[s
     overrides.update(args.settings)  # -s, checked at start (cli.main)
     # The archive this command opened, whichever way it was named.
     overrides.update(PALIMPSEST_DATABASE_URL=archive.url, PALIMPSEST_ARCHIVE_DIR=archive.archive_dir)
+    check_archive_folder(archive.archive_dir)
     return build_settings(overrides)
+
+
+def check_archive_folder(folder: str) -> None:
+    """The WARC folder can take files: refused before the first request, not found out after
+    a thousand fetches thrown away. A folder not made yet is made by the crawl, so its nearest
+    existing parent is what must be writable."""
+    import tempfile
+
+    path = Path(folder)
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"--archive: {probe} is a file, not a folder", 2)
+    try:
+        with tempfile.TemporaryFile(dir=probe, prefix=".palimpsest-probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"--archive: cannot write in {probe}: {exc.strerror or exc}", 2) from exc
 
 
 def failed_fetches(stats: Any) -> tuple[int, int]:
@@ -177,13 +198,15 @@ def failed_fetches(stats: Any) -> tuple[int, int]:
 def crawl_exit_code(passes: Sequence[Any], stop_signal: int | None) -> int:
     """0 done (pages that failed are in the summary, and on the error back-off); 1 a crawl or
     pass in which every fetch failed or was refused (a setting, the network or the site is
-    wrong), or that stopped on a database or internal error; 128 + the signal number when a
+    wrong), or that stopped on a database, archive (WARC folder) or internal error; 128 + the signal number when a
     signal (Ctrl-C, SIGTERM) cut it short."""
     if stop_signal:
         return 128 + stop_signal
     for stats in passes:
         failed, tried = failed_fetches(stats)
-        if stats.internal_errors or stats.database_error or (failed and failed == tried):
+        if stats.internal_errors or stats.database_error or getattr(stats, "archive_error", None):
+            return 1
+        if failed and failed == tried:
             return 1
     return 0
 
@@ -211,6 +234,8 @@ def print_summary(stats: Any) -> None:
             f" ({stats.extra.get('warc_bytes_cut', 0)} bytes of a torn last record cut off).",
             flush=True,
         )
+    if archive_error := getattr(stats, "archive_error", None):
+        print(f"palimpsest: stopped: {archive_error}", file=sys.stderr, flush=True)
     if stats.database_error:
         not_stored = stats.extra.get("not_stored", 0)
         print(

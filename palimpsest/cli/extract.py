@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,7 +22,7 @@ from palimpsest.cli.common import UserError, bounded_int
 from palimpsest.crawler.extract import Extraction, ExtractionError, extract_article
 from palimpsest.crawler.extract.urls import is_http_url
 from palimpsest.crawler.fetch import FetchError, fetch_once
-from palimpsest.crawler.settings import USER_AGENT
+from palimpsest.crawler.settings import DOWNLOAD_MAXSIZE, USER_AGENT
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -41,17 +41,53 @@ def output_name(source: str) -> str:
     return name
 
 
+_MEGABYTES = 1024 * 1024
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _decompressed(source: str, data: bytes, cap: int) -> bytes:
+    """gzip data unpacked up to ``cap`` bytes; a bomb is refused, not unpacked."""
+    out = bytearray()
+    while data:
+        unpacker = zlib.decompressobj(wbits=31)
+        try:
+            out += unpacker.decompress(data, cap + 1 - len(out))
+        except zlib.error as exc:
+            raise FetchError(f"{source}: not a valid gzip file ({exc})") from exc
+        if len(out) > cap or unpacker.unconsumed_tail:
+            raise FetchError(
+                f"{source}: too large once decompressed (over {cap // _MEGABYTES} MB, a compression bomb?); not read"
+            )
+        data = unpacker.unused_data if unpacker.unused_data[:2] == b"\x1f\x8b" else b""
+    return bytes(out)
+
+
+def _refuse_binary(source: str, data: bytes) -> None:
+    """HTML is text: NUL bytes (outside UTF-16) or a run of control bytes mean it is not."""
+    head = data[:8192]
+    if head.startswith(_UTF16_BOMS):
+        return
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    if b"\x00" in head or controls > len(head) // 20:
+        raise FetchError(f"{source}: not an HTML document (binary data); not read")
+
+
 def _load(source: str, url: str | None) -> tuple[str, bytes, dict[str, str]]:
     if is_http_url(source):
-        document = fetch_once(source, user_agent=USER_AGENT)
+        document = fetch_once(source, user_agent=USER_AGENT, max_bytes=DOWNLOAD_MAXSIZE)
+        _refuse_binary(source, document.body)
         return document.final_url, document.body, document.headers
     path = Path(source)
+    cap = DOWNLOAD_MAXSIZE  # the crawler's size cap, before and after decompression
     try:
+        if path.stat().st_size > cap:
+            raise FetchError(f"{source}: larger than the {cap // _MEGABYTES} MB size cap; not read")
         data = path.read_bytes()
-        if path.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
     except OSError as exc:
         raise FetchError(f"{source}: {exc.strerror or exc}") from exc
+    if path.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        data = _decompressed(source, data, cap)
+    _refuse_binary(source, data)
     return url or path.resolve().as_uri(), data, {}
 
 

@@ -96,6 +96,8 @@ def scheduler(args: argparse.Namespace, archive: Any, settings: Any) -> int:
                 passes.append(stats)
             if args.once or crawls.stopping:
                 return crawl_exit_code(passes, crawls.stop_signal)
+            if stats is not None and stats.archive_error:
+                return crawl_exit_code(passes, crawls.stop_signal)  # the WARC folder failed: no more passes
             if shared is not None and stats is not None:
                 continue  # there may be more to claim, or more queued by other workers: go on
             now = datetime.now(UTC)

@@ -15,11 +15,30 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     parser.add_argument(
         "--port", type=bounded_int(0, 65535), default=8000, help="port to listen on (default: 8000; 0 picks a free one)"
     )
+    parser.add_argument(
+        "--public-url",
+        type=_public_url,
+        help="the address readers use (behind a proxy), the base of absolute links in feeds"
+        " (default: the listen address; never the request's Host header)",
+    )
+
+
+def _public_url(value: str) -> str:
+    from palimpsest.web.origin import check_public_url
+
+    if problem := check_public_url(value):
+        raise argparse.ArgumentTypeError(f"expected {problem}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     from palimpsest.web.server import serve
 
     return serve(
-        database_url_of(args), host=args.host, port=args.port, archive_dir=archive_dir_of(args), user_error=UserError
+        database_url_of(args),
+        host=args.host,
+        port=args.port,
+        archive_dir=archive_dir_of(args),
+        user_error=UserError,
+        public_url=args.public_url,
     )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.web.origin import PUBLIC_URL, fixed_origin
 from palimpsest.web.state import EXTENSION, WebState
 from palimpsest.web.views import web, when
 
@@ -42,9 +43,12 @@ def create_app(database_url: str, archive_dir: str = "archive") -> Flask:
     return build_app(make_engine(database_url, read_only=True), archive_dir)
 
 
-def build_app(engine: Engine, archive_dir: str = "archive") -> Flask:
-    """The web app on an engine opened read-only (see storage.opening.open_for_reading)."""
+def build_app(engine: Engine, archive_dir: str = "archive", public_url: str | None = None) -> Flask:
+    """The web app on an engine opened read-only (see storage.opening.open_for_reading).
+    ``public_url``: where readers reach it, the base of its absolute links (web.origin)."""
     app = Flask(__name__)
+    app.config[PUBLIC_URL] = public_url
+    fixed_origin(app)
     app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False), archive_dir)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["when"] = when

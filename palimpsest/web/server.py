@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from palimpsest.storage.db import DatabaseURLError, redact, resolve_database_url
+from palimpsest.web.origin import PUBLIC_URL
 
 THREADS = 8
 
@@ -42,7 +43,13 @@ def open_archive(url: str, user_error: Callable[..., Exception]) -> Engine:
 
 
 def serve(
-    db: str | None, *, host: str, port: int, user_error: Callable[..., Exception], archive_dir: str = "archive"
+    db: str | None,
+    *,
+    host: str,
+    port: int,
+    user_error: Callable[..., Exception],
+    archive_dir: str = "archive",
+    public_url: str | None = None,
 ) -> int:
     """Serve until Ctrl-C; 0 then."""
     from waitress import create_server
@@ -51,10 +58,9 @@ def serve(
 
     url = resolve_database_url(db)
     engine = open_archive(url, user_error)
+    app = build_app(engine, archive_dir)
     try:
-        server = create_server(
-            build_app(engine, archive_dir), host=host, port=port, threads=THREADS, ident="palimpsest"
-        )
+        server = create_server(app, host=host, port=port, threads=THREADS, ident="palimpsest")
     except OSError as exc:
         engine.dispose()
         raise user_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from exc
@@ -72,6 +78,8 @@ def serve(
     # One listening socket has an effective port; several (a name with IPv4 and IPv6) list theirs.
     listening = getattr(server, "effective_listen", None) or [(host, server.effective_port)]
     bound_port = listening[0][1]
+    # Absolute links (feeds, API) name this address, never the Host header a client sent.
+    app.config[PUBLIC_URL] = public_url or f"http://{shown_host}:{bound_port}/"
     print(
         f"palimpsest: serving {redact(url)} read-only at http://{shown_host}:{bound_port}/ (Ctrl-C to stop)",
         flush=True,

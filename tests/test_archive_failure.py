@@ -1,0 +1,54 @@
+"""A WARC folder that fails is loud (issue 20): the crawl stops, the exit code says so, one
+line names the folder, and every page fetched has its capture row."""
+
+from __future__ import annotations
+
+import shutil
+
+from sqlalchemy import select
+
+from palimpsest.storage.models import Capture
+from tests.conftest import LOCAL_CRAWL
+
+
+def test_an_archive_folder_that_fails_mid_crawl_stops_it_loudly(newsroom, cli, sessions):
+    archive = cli.archive_dir
+
+    def folder_fails() -> None:  # a file in the way of the folder: fails for root too
+        shutil.rmtree(archive, ignore_errors=True)
+        archive.write_text("not a folder")
+
+    newsroom.hooks["archive-trap"] = folder_fails
+    first = newsroom.seed_url()
+    cli.crawl(first)  # the archive works: the first page is archived
+    trap = newsroom.url("courier", "/faults/archive-trap")
+    # Every record in a file of its own, so that the next write needs the folder.
+    others = [newsroom.url("courier", f"/faults/{case}") for case in ("malformed", "truncated", "no-charset")]
+    result = cli("crawl", *LOCAL_CRAWL, trap, *others, "-s", "PALIMPSEST_WARC_MAX_SIZE=1")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = f"palimpsest: stopped: cannot write the WARC archive in {archive}"
+    assert line in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stdout  # no item dropped on the way to its row
+    with sessions() as session:
+        captures = {c.requested_url: c for c in session.scalars(select(Capture))}
+    assert captures[first].warc_file
+    trapped = captures[trap]
+    assert trapped.outcome == "error"
+    assert trapped.error.startswith("not archived: cannot write the WARC archive")
+    for url in others:  # fetched before the stop took effect, or never requested: no silent drop
+        if url in captures:
+            capture = captures[url]
+            assert capture.warc_file or capture.error.startswith("not archived: "), (url, capture.error)
+    assert len(captures) >= 2
+
+
+def test_an_archive_that_cannot_be_written_is_refused_before_the_first_request(newsroom, cli, sessions, tmp_path):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("x")
+    result = cli("crawl", *LOCAL_CRAWL, "--archive", str(in_the_way), newsroom.seed_url())
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"palimpsest: --archive: {in_the_way} is a file, not a folder"
+    with sessions() as session:
+        assert session.scalars(select(Capture)).all() == []  # nothing fetched, nothing thrown away
