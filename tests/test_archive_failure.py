@@ -52,3 +52,13 @@ def test_an_archive_that_cannot_be_written_is_refused_before_the_first_request(n
     assert result.stderr.strip().splitlines()[-1] == f"palimpsest: --archive: {in_the_way} is a file, not a folder"
     with sessions() as session:
         assert session.scalars(select(Capture)).all() == []  # nothing fetched, nothing thrown away
+
+
+def test_a_typo_in_archive_creates_no_database(cli, tmp_path):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("x")
+    database = tmp_path / "new" / "palimpsest.db"
+    result = cli("crawl", "--db", f"sqlite:///{database}", "--archive", str(in_the_way), "http://127.0.0.1:9/x")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"palimpsest: --archive: {in_the_way} is a file, not a folder"
+    assert not database.exists() and not database.parent.exists()

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     urls = checked_urls(args.urls)
     if args.cdx is not None and not (args.cdx.startswith(("http://", "https://")) and len(args.cdx) > 8):
         raise UserError(f"--cdx: expected an http:// or https:// URL, got {args.cdx!r}", 2)
-    archive = open_archive(args, create=True)
+    archive = open_archive(args, create=True, warc=True)
     settings = crawl_settings(args, archive)
     endpoint = args.cdx or settings.get("PALIMPSEST_BACKFILL_CDX")
     client = WaybackClient(

@@ -77,13 +77,19 @@ class OpenArchive:
 
 
 def open_archive(
-    args: argparse.Namespace, *, write: bool = False, create: bool = False, any_revision: bool = False
+    args: argparse.Namespace,
+    *,
+    write: bool = False,
+    create: bool = False,
+    any_revision: bool = False,
+    warc: bool = False,
 ) -> OpenArchive:
     """The archive named by ``--db`` (or the environment) and the WARC folder.
 
     Reading commands open an existing archive read-only (also on read-only media); writing
     commands migrate it; ``create`` lets a writing command make a new archive, and says so.
-    A typo'd ``--db`` is one line, never a new empty archive."""
+    A typo'd ``--db`` is one line, never a new empty archive; nor is a typo'd ``--archive``
+    of a command that writes WARC files (``warc``): the folder is checked first."""
     from palimpsest.storage.db import (
         DatabaseURLError,
         make_session_factory,
@@ -92,6 +98,8 @@ def open_archive(
     from palimpsest.storage.opening import ArchiveUnavailable, open_for_reading, open_for_writing
 
     url = database_url_of(args)
+    if warc:
+        check_archive_folder(archive_dir_of(args))
     try:
         if write or create:
             opened = open_for_writing(url, create=create)

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     urls = checked_urls(args.urls)
     if args.stats:
         check_writable(args.stats)
-    archive = open_archive(args, create=True)
+    archive = open_archive(args, create=True, warc=True)
     settings = crawl_settings(args, archive)
     with archive.readers() as session:
         plans = fetch_plans(session, urls, verify_every=settings.getint("PALIMPSEST_VERIFY_EVERY"))

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.is_file():
             raise UserError(f"import: no such file: {path}", 2)
-    archive = open_archive(args, create=True)
+    archive = open_archive(args, create=True, warc=True)
     tally = ImportTally()
     importer = CaptureImporter(archive.sessions, archive.archive_dir, args.story)
     try:
