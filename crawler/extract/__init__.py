@@ -14,11 +14,11 @@ from typing import Any
 from palimpsest.crawler.extract.cleanup import classify_markup, clean_dom, clean_paragraphs, heading_texts
 from palimpsest.crawler.extract.dates import parse_date
 from palimpsest.crawler.extract.decode import NotHTMLError, decode_html, parse_html
-from palimpsest.crawler.extract.length import word_count
+from palimpsest.crawler.extract.length import paragraph_words, word_count
 from palimpsest.crawler.extract.links import in_text_links
 from palimpsest.crawler.extract.metadata import DateValue, format_byline, read_metadata
 from palimpsest.crawler.extract.pagetype import declared_types, judge_page
-from palimpsest.crawler.extract.paywall import PaywallVerdict, decide, read_signals
+from palimpsest.crawler.extract.paywall import TEASER_WORDS, PaywallVerdict, decide, read_signals
 from palimpsest.crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
 from palimpsest.crawler.extract.urls import is_http_url
 
@@ -143,7 +143,8 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     if words < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
     removed = tuple(dom.removed) + tuple(cleaned.removed)
-    verdict = decide(signals, words, removed)
+    shown = paragraph_words(tree) if words < TEASER_WORDS else None
+    verdict = decide(signals, words, removed, shown)
     published = metadata.published
     # Last: measuring the page's structure strips its furniture from the tree.
     page = judge_page(

@@ -4,11 +4,12 @@ Two passes. Before extraction, on the DOM: elements marked up as paywall prompts
 classes such as Piano's ``tp-*``, prompt containers such as ``.paywall-prompt``) and inline
 hover cards go; photo captions and the standfirst are set aside; an article body that the
 template split into several containers is put back together. Markup alone never removes
-prose: a paywall class on the article's own paragraphs (Bloomberg puts ``class="paywall"`` on
-every body ``<p>`` of a metered story) marks gated text, not junk, so a marked paragraph of
-sentences goes only when its wording names it a prompt. The elements a JSON-LD
-``hasPart.cssSelector`` names are protected: that selector usually marks the *gated article
-body*, not a prompt; inside it, only what the wording names a prompt is removed. After extraction, on paragraphs: prompts by their wording (in English,
+prose: a paywall class on the article's own paragraphs (Bloomberg puts ``class="paywall"``
+on every body ``<p>`` of a metered story) marks gated text, not junk, so a marked paragraph
+of sentences goes only when its wording names it a prompt. The elements a JSON-LD
+``hasPart.cssSelector`` names are protected: that selector usually marks the *gated
+article body*, not a prompt; inside it, only what the wording names a prompt is removed.
+After extraction, on paragraphs: prompts by their wording (in English,
 German, French and Spanish), page furniture, byline and dateline lines (they become
 metadata), captions and a trailing section label. (Matching prompt wording on the DOM as well
 found nothing more on the Scrapinghub benchmark and cost 1.5 ms a page, so wording is matched

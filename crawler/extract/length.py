@@ -13,17 +13,25 @@ from lxml.html import HtmlElement
 from palimpsest.crawler.extract.pagetype import text_weight
 
 # Elements whose text a reader does not see as the page's content.
-_UNSEEN_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "select", "button")
+_UNSEEN_TAGS = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "select", "button",
+)  # fmt: skip
 
 
 def word_count(text: str) -> int:
-    """Whitespace-separated words, plus one word per two characters of an unspaced script."""
+    """Whitespace-separated words; a run of unspaced script counts one word per two characters."""
     words = text.split()
     if text.isascii():
         return len(words)
-    collapsed = " ".join(words)
-    wide = (text_weight(collapsed) - len(collapsed)) // 2  # text_weight counts such a character 3 times
-    return len(words) + wide // 2
+    spaced = wide = 0
+    for token in words:
+        # text_weight counts each character of an unspaced script three times.
+        extra = 0 if token.isascii() else (text_weight(token) - len(token)) // 2
+        if extra:
+            wide += extra
+        else:
+            spaced += 1
+    return spaced + (wide + 1) // 2
 
 
 def paragraph_words(tree: HtmlElement) -> int:
@@ -38,16 +46,16 @@ def _body(tree: HtmlElement) -> HtmlElement:
 
 def body_words(tree: HtmlElement) -> int:
     """Words of the page's whole body, scripts and menus included: a cheap upper bound."""
-    return word_count(_body(tree).text_content())
+    return word_count(" ".join(_body(tree).itertext()))
 
 
 def visible_words(tree: HtmlElement) -> int:
     """Words of the page's body outside scripts, navigation, header, footer, asides and forms."""
     root = _body(tree)
-    total = word_count(root.text_content())
+    total = word_count(" ".join(root.itertext()))
     unseen = set()
     for element in root.iter(*_UNSEEN_TAGS):
         if not any(ancestor in unseen for ancestor in element.iterancestors()):
             unseen.add(element)
-            total -= word_count(element.text_content())
+            total -= word_count(" ".join(element.itertext()))
     return max(total, 0)

@@ -17,6 +17,7 @@ about 3% of pages take the second pass; see ``benchmarks/extraction_bench.py``.
 from __future__ import annotations
 
 import logging
+
 import trafilatura
 from lxml.html import HtmlElement
 
