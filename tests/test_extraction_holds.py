@@ -9,7 +9,13 @@ import pytest
 
 from palimpsest.crawler.extract import EXTRACTOR, ExtractionError, extract_article
 from palimpsest.crawler.extract.cleanup import boilerplate_kind
-from palimpsest.crawler.extract.length import paragraph_words, visible_words, word_count
+from palimpsest.crawler.extract.length import (
+    paragraph_characters,
+    paragraph_words,
+    printed_characters,
+    visible_characters,
+    word_count,
+)
 from palimpsest.crawler.extract.paywall import PaywallSignals, decide
 from palimpsest.crawler.extract.text import looks_short
 
@@ -146,10 +152,13 @@ def test_page_measures_skip_navigation_and_footer():
 
     tree = parse_html(html("<article>" + "".join(f"<p>{p}</p>" for p in STORY) + "</article>").decode())
     assert paragraph_words(tree) == STORY_WORDS
-    assert visible_words(tree) == STORY_WORDS  # navigation and footer are not counted
-    assert looks_short(tree, 40) is True
-    assert looks_short(tree, 300) is False
-    assert looks_short(tree, 300, declared=2000) is True
+    story_characters = sum(printed_characters(p) for p in STORY)
+    assert paragraph_characters(tree) == story_characters
+    assert visible_characters(tree) == story_characters  # navigation and footer are not counted
+    assert looks_short(tree, STORY[:2]) is True  # 2 of 16 paragraphs
+    assert looks_short(tree, STORY[:12]) is False
+    assert looks_short(tree, STORY[:12], declared=5000) is True
+    assert looks_short(tree, ["Too short."]) is True
 
 
 def test_the_extractor_version_moved():
