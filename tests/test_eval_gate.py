@@ -5,8 +5,8 @@ they are absent. Each set is extracted once per session, two pages at a time.
 
 - Scrapinghub (181 news pages): F1 0.974 reached (floor 0.972; trafilatura alone 0.960), and
   none of the 17 known subscription prompts survives.
-- WCXB (711 article pages): word F1 0.945 reached (floor 0.945; trafilatura alone 0.935), and
-  few pages where the project scores more than 0.2 below plain ``trafilatura.extract`` on the
+- WCXB (711 article pages): word F1 0.947 reached (floor 0.945; trafilatura alone 0.935), and
+  at most 2 pages where the project scores more than 0.2 below plain ``trafilatura.extract`` on the
   same page (``score.py compare --drop 0.2``): the extractor we wrap is the bar on every page.
 """
 
@@ -27,7 +27,7 @@ EVAL = SHARED / "eval"
 SCRAPINGHUB_F1_FLOOR = 0.972
 WCXB_F1_FLOOR = 0.945
 # Pages where the project loses more than WORSE_BY F1 against bare trafilatura on that page.
-WCXB_WORSE_PAGES_MAX = 4
+WCXB_WORSE_PAGES_MAX = 2
 WORSE_BY = 0.2
 pytestmark = [
     pytest.mark.eval,

@@ -13,8 +13,6 @@ from lxml.html import HtmlElement
 
 from palimpsest.crawler.extract.pagetype import text_weight
 
-# Every script written without spaces (Thai, then CJK) sits at or above this code point.
-_FIRST_UNSPACED = "\u0e00"
 # Elements whose text a reader does not see as the page's content.
 _SCRIPT_TAGS = ("script", "style", "noscript", "template")
 _UNSEEN_TAGS = ("nav", "header", "footer", "aside", "form", "select", "button")
@@ -25,10 +23,10 @@ _PARAGRAPH_TEXT = XPath("//p//text()")
 def word_count(text: str) -> int:
     """Whitespace-separated words; a run of unspaced script counts one word per two characters."""
     words = text.split()
-    if not text or max(text) < _FIRST_UNSPACED:  # Latin, Greek, Cyrillic, Arabic...: plain words
+    if text.isascii():
         return len(words)
     collapsed = " ".join(words)
-    if text_weight(collapsed) == len(collapsed):  # typographic quotes and dashes only
+    if text_weight(collapsed) == len(collapsed):  # no unspaced script (accents, quotes, dashes...)
         return len(words)
     spaced = wide = 0
     for token in words:
@@ -55,12 +53,21 @@ def _text(element: HtmlElement) -> str:
     return tostring(element, method="text", encoding=str, with_tail=False)
 
 
+def _body(tree: HtmlElement) -> HtmlElement:
+    body = tree.find("body")
+    return body if body is not None else tree
+
+
+def body_characters(tree: HtmlElement) -> int:
+    """Printed characters of the whole body, scripts and menus included: a cheap upper bound."""
+    return printed_characters(_text(_body(tree)))
+
+
 def visible_characters(tree: HtmlElement) -> int:
     """Printed characters of the page's body outside scripts, navigation, header, footer,
     asides and forms: what a reader sees as the page's content. (Characters, not words: a
-    word count of the whole page cost 4 ms a page, this 0.5 ms.)"""
-    body = tree.find(".//body")
-    root = body if body is not None else tree
+    word count of the whole page cost 4 ms a page, this 0.7 ms.)"""
+    root = _body(tree)
     total = printed_characters(_text(root))
     for script in root.iter(*_SCRIPT_TAGS):
         total -= printed_characters(script.text or "")
@@ -70,8 +77,3 @@ def visible_characters(tree: HtmlElement) -> int:
             unseen.add(element)
             total -= printed_characters(_text(element))
     return max(total, 0)
-
-
-def paragraph_characters(tree: HtmlElement) -> int:
-    """Printed characters in the page's ``<p>`` elements."""
-    return sum(printed_characters(text) for text in _PARAGRAPH_TEXT(tree))

@@ -161,7 +161,7 @@ SUBSCRIBE_PROMO = PhraseSet(
     # Support asks on free sites ("Our journalism depends on readers like you: chip in").
     r"\b(?:depends|relies|counts) on (?:readers|people|supporters|listeners|viewers|members) like you\b.{0,100}"
     r"\b(?:chip in|donat|contribut|support|become a (?:member|supporter)|join)",
-    r"^(?:please )?(?:chip in|donate|make a (?:donation|contribution)|give)(?: now| today| here)?"
+    r"^(?:please )?(?:chip in|donate|make a (?:donation|contribution))(?: now| today| here)?"
     r"(?: to (?:support )?(?:us|our \w+))?[.!]?$",
     r"^chip in\b",
     r"^if you (?:value|like|enjoy|appreciate|rely on) (?:our|this|what we)\b.{0,120}\b(?:please )?(?:consider )?"
@@ -239,8 +239,8 @@ PROMPT_KEYWORDS = (
     "stor", "noticia", "contenid", "newsletter", "inbox", "app", "read", "lire", "lesen", "leyend", "unlock",
     "support", "inscri", "compte", "account", "kostenlos", "gratuit", "gratis", "exklusiv", "réserv", "reserv",
     "exclusiv", "artikel", "queda", "reste", "bolet", "complimentary", "mitglied", "membre", "miembro", "socio",
-    "donat", "un don", "chip in", "give", "spend", "contribut", "plan", "offer", "offre", "oferta", "angebot",
-    "journal", "periodismo", "cuenta", "melden", "abonnent", "text",
+    "donat", "un don", "chip in", "spend", "contribut", "plans", "pricing", "offers", "offre", "oferta", "angebot",
+    "unterstütz", "soutenez", "apoya", "cuenta", "melden",
 )  # fmt: skip
 PROMPT_KEYWORD = re.compile("|".join(map(re.escape, PROMPT_KEYWORDS)))
 
