@@ -130,13 +130,18 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     markup = classify_markup(tree)
     signals = read_signals(tree, metadata, markup.paywall_marked)  # before cleanup changes the tree
     dom = clean_dom(tree, signals.gated_selectors, markup)
-    cleaned = clean_paragraphs(
-        extract_paragraphs(tree, url, signals.declared_words),
-        headline=metadata.headline,
-        byline=metadata.byline,
-        section=metadata.section,
-        headings=lambda: heading_texts(tree),
-    )
+    body = extract_paragraphs(tree, url, signals.declared_words)
+
+    def clean(paragraphs: list[str]):
+        return clean_paragraphs(
+            paragraphs,
+            headline=metadata.headline,
+            byline=metadata.byline,
+            section=metadata.section,
+            headings=lambda: heading_texts(tree),
+        )
+
+    cleaned = clean(body.paragraphs)
     kept = cleaned.kept + [note for note in dom.corrections if not _already_in(note, cleaned.kept)]
     text = "\n\n".join(kept)
     words = word_count(text)
@@ -154,7 +159,10 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         headline=metadata.headline,
         published=published is not None or bool(cleaned.dateline),
         byline=bool(metadata.byline or cleaned.byline),
-        paragraphs=cleaned.kept,
+        # The fast pass's text when the full comparison replaced it: on an index page the full
+        # comparison gathers the listing's teasers into long "paragraphs" (WCXB: 91.0% of index
+        # pages turned down this way, 89.9% judging the full text; articles kept 97.5%, 97.7%).
+        paragraphs=cleaned.kept if body.fast_paragraphs is None else clean(body.fast_paragraphs).kept,
     )
     if published is None and cleaned.dateline:
         published = DateValue(raw=cleaned.dateline, utc=parse_date(cleaned.dateline), source="dateline")

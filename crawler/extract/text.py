@@ -19,6 +19,7 @@ about 3% of pages take the second pass; see ``benchmarks/extraction_bench.py``.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -71,12 +72,19 @@ def looks_short(tree: HtmlElement, paragraphs: list[str], declared: int | None =
     return characters < SHORT_OF_VISIBLE * visible_characters(tree)
 
 
-def extract_paragraphs(tree: HtmlElement, url: str | None, declared: int | None = None) -> list[str]:
-    """Body paragraphs in page order; [] when trafilatura finds no main text.
+class BodyText(NamedTuple):
+    """The body paragraphs, and the fast pass's own when the full comparison replaced them."""
+
+    paragraphs: list[str]
+    fast_paragraphs: list[str] | None = None
+
+
+def extract_paragraphs(tree: HtmlElement, url: str | None, declared: int | None = None) -> BodyText:
+    """Body paragraphs in page order ([] when trafilatura finds no main text).
 
     ``declared``: the article's length in words as its JSON-LD declares it, if it does.
     """
     first = _run(tree, url, fast=True)
     if looks_short(tree, first, declared):
-        return _run(tree, url, fast=False) or first
-    return first
+        return BodyText(_run(tree, url, fast=False) or first, first)
+    return BodyText(first)
