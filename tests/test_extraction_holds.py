@@ -10,6 +10,7 @@ import pytest
 from palimpsest.crawler.extract import EXTRACTOR, ExtractionError, extract_article
 from palimpsest.crawler.extract.cleanup import boilerplate_kind
 from palimpsest.crawler.extract.length import (
+    paragraph_characters,
     paragraph_words,
     printed_characters,
     visible_characters,
@@ -152,6 +153,7 @@ def test_page_measures_skip_navigation_and_footer():
     tree = parse_html(html("<article>" + "".join(f"<p>{p}</p>" for p in STORY) + "</article>").decode())
     assert paragraph_words(tree) == STORY_WORDS
     story_characters = sum(printed_characters(p) for p in STORY)
+    assert paragraph_characters(tree) == story_characters
     assert visible_characters(tree) == story_characters  # navigation and footer are not counted
     assert looks_short(tree, STORY[:2]) is True  # 2 of 16 paragraphs
     assert looks_short(tree, STORY[:12]) is False

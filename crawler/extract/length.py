@@ -77,3 +77,8 @@ def visible_characters(tree: HtmlElement) -> int:
             unseen.add(element)
             total -= printed_characters(_text(element))
     return max(total, 0)
+
+
+def paragraph_characters(tree: HtmlElement) -> int:
+    """Printed characters in the page's ``<p>`` elements, wherever they sit."""
+    return printed_characters("".join(_PARAGRAPH_TEXT(tree)))
