@@ -111,6 +111,25 @@ def test_a_prompt_inside_the_has_part_region_goes_while_the_region_stays():
     assert extraction.access == "metered" and extraction.complete is True
 
 
+def test_inside_the_has_part_region_the_dom_pass_removes_named_prompts_only():
+    from palimpsest.crawler.extract.cleanup import clean_dom
+    from palimpsest.crawler.extract.decode import parse_html
+
+    tree = parse_html(
+        "<html><body><article><div class='gated-body'>"
+        + "".join(f"<p>{p}</p>" for p in STORY[:4])
+        + "<div class='subscribe-box'>Subscribers can read the full story by logging in</div>"
+        + "<div class='newsletter-box'>Weekly picks</div>"
+        + "</div></article></body></html>"
+    )
+    dom = clean_dom(tree, [".gated-body"])
+    assert dom.removed == [("prompt:hard", "Subscribers can read the full story by logging in")]
+    text = tree.text_content()
+    assert "Weekly picks" in text  # marked, but not named: inside the region it stays
+    assert all(p in text for p in STORY[:4])
+    assert tree.find(".//div[@class='gated-body']") is not None
+
+
 # --- scripts written without spaces -------------------------------------------------------------
 
 CHINESE = (
@@ -244,6 +263,7 @@ TRAPS = {
     ],
     "link-offer": [
         "View plans for the new stadium were released on Tuesday.",
+        "Voir les offres d'emploi publiées par la mairie sur son site.",
         "Les abonnés au service ont augmenté de 10 % en un an.",
     ],
     "hard-wall": [
