@@ -14,17 +14,19 @@ from typing import Any
 from palimpsest.crawler.extract.cleanup import classify_markup, clean_dom, clean_paragraphs, heading_texts
 from palimpsest.crawler.extract.dates import parse_date
 from palimpsest.crawler.extract.decode import NotHTMLError, decode_html, parse_html
+from palimpsest.crawler.extract.length import paragraph_words, word_count
 from palimpsest.crawler.extract.links import in_text_links
 from palimpsest.crawler.extract.metadata import DateValue, format_byline, read_metadata
 from palimpsest.crawler.extract.pagetype import declared_types, judge_page
-from palimpsest.crawler.extract.paywall import PaywallVerdict, decide, read_signals
+from palimpsest.crawler.extract.paywall import TEASER_WORDS, PaywallVerdict, decide, read_signals
 from palimpsest.crawler.extract.text import TRAFILATURA_VERSION, extract_paragraphs
 from palimpsest.crawler.extract.urls import is_http_url
 
 # Fewer words than this is a page without an article (a nav menu, an error stub), not a text.
+# Counted for every script: 20 characters of Chinese are 10 words (length.word_count).
 MIN_ARTICLE_WORDS = 10
 # Bump when a change to extraction can change stored text: versions record who made them.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 EXTRACTOR = f"palimpsest/{EXTRACTOR_VERSION} trafilatura/{TRAFILATURA_VERSION}"
 
 _BINARY_SIGNATURES = {
@@ -76,7 +78,8 @@ class Extraction:
 
     @property
     def word_count(self) -> int:
-        return len(self.text.split())
+        """Words, counting scripts written without spaces by their characters (see length.py)."""
+        return word_count(self.text)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO 8601 strings."""
@@ -127,20 +130,26 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     markup = classify_markup(tree)
     signals = read_signals(tree, metadata, markup.paywall_marked)  # before cleanup changes the tree
     dom = clean_dom(tree, signals.gated_selectors, markup)
-    cleaned = clean_paragraphs(
-        extract_paragraphs(tree, url),
-        headline=metadata.headline,
-        byline=metadata.byline,
-        section=metadata.section,
-        headings=lambda: heading_texts(tree),
-    )
+    body = extract_paragraphs(tree, url, signals.declared_words)
+
+    def clean(paragraphs: list[str]):
+        return clean_paragraphs(
+            paragraphs,
+            headline=metadata.headline,
+            byline=metadata.byline,
+            section=metadata.section,
+            headings=lambda: heading_texts(tree),
+        )
+
+    cleaned = clean(body.paragraphs)
     kept = cleaned.kept + [note for note in dom.corrections if not _already_in(note, cleaned.kept)]
     text = "\n\n".join(kept)
-    words = len(text.split())
+    words = word_count(text)
     if words < MIN_ARTICLE_WORDS:
         raise ExtractionError("no article text found")
     removed = tuple(dom.removed) + tuple(cleaned.removed)
-    verdict = decide(signals, words, removed)
+    shown = paragraph_words(tree) if words < TEASER_WORDS else None
+    verdict = decide(signals, words, removed, shown)
     published = metadata.published
     # Last: measuring the page's structure strips its furniture from the tree.
     page = judge_page(
@@ -150,7 +159,10 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         headline=metadata.headline,
         published=published is not None or bool(cleaned.dateline),
         byline=bool(metadata.byline or cleaned.byline),
-        paragraphs=cleaned.kept,
+        # The fast pass's text when the full comparison replaced it: on an index page the full
+        # comparison gathers the listing's teasers into long "paragraphs" (WCXB: 91.0% of index
+        # pages turned down this way, 89.9% judging the full text; articles kept 97.5%, 97.7%).
+        paragraphs=cleaned.kept if body.fast_paragraphs is None else clean(body.fast_paragraphs).kept,
     )
     if published is None and cleaned.dateline:
         published = DateValue(raw=cleaned.dateline, utc=parse_date(cleaned.dateline), source="dateline")

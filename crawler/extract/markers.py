@@ -52,6 +52,19 @@ METER_PROMPT = PhraseSet(
     r"\bvous avez (?:lu|atteint) \d+ (?:de vos |sur \d+ )?articles?\b",
     r"\bte quedan? \d+ (?:artículos|noticias|contenidos)\b",
     r"\bhas (?:leído|consumido) \d+ de (?:los )?\d+ (?:artículos|contenidos|noticias)\b",
+    # Counters as a fraction or an ordinal ("This is your 2nd of 5 complimentary articles").
+    r"\bthis is your (?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last|final) (?:of (?:your )?\d+ )?"
+    r"(?:free |complimentary |gift )?(?:articles?|stories|story)\b",
+    r"\byou(?:'re| are) (?:now )?reading your (?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|last|final) "
+    r"(?:of \d+ )?(?:free |complimentary )?(?:article|story)\b",
+    r"\b\d+ ?(?:/|of|out of) ?\d+ (?:free|complimentary) (?:articles?|stories)\b",
+    r"\b(?:free|complimentary) (?:articles?|stories) (?:read|used)?:? ?\d+ ?(?:/|of|out of) ?\d+\b",
+    r"\b(?:dies ist ihr|sie lesen (?:gerade )?ihren) \d+\. (?:von \d+ )?(?:kostenlosen |freien |gratis-?)artikel",
+    r"\b\d+ von \d+ (?:kostenlosen|freien) artikeln?\b",
+    r"\b(?:ceci est|vous lisez) votre \d+(?:e|ème|er) article (?:gratuit|offert)\b",
+    r"\b\d+ articles? (?:gratuits?|offerts?) sur \d+\b",
+    r"\beste es tu (?:\d+º? |primer |segundo |tercer |último )?artículo (?:gratuito|gratis)\b",
+    r"\bartículos? (?:gratuitos?|gratis) \d+ de \d+\b",
 )
 
 # --- Subscription walls: the text stops here for non-subscribers -----------------------------
@@ -65,8 +78,24 @@ HARD_PROMPT = PhraseSet(
     r"^subscribe for (?:unlimited|full) (?:digital )?access\b",
     r"\bthis (?:article|story|content|post) is (?:only available|exclusive|reserved|available only) (?:to|for) "
     r"(?:paying |premium |our )?(?:subscribers|members)\b",
-    r"^(?:for )?(?:subscribers|members) only\b",
-    r"^this (?:article|story|content|post) is for (?:paying |premium )?(?:subscribers|members) only\b",
+    # A label alone ("Members only"), never a sentence ("Members only had two days to vote").
+    r"^(?:for )?(?:paid |paying |premium )?(?:subscribers|members)[- ]only(?: (?:story|content|post|article|episode|access))?"
+    r"(?:[.!:]|$)",
+    r"^(?:paid |premium )?member[- ]only(?: (?:story|content|post|article|episode))?[.!]?$",
+    r"^exclusive (?:to|for) (?:paid |premium )?(?:members|subscribers)[.!]?$",
+    r"^(?:nur für (?:mitglieder|abonnenten)|exklusiv für mitglieder|mitglieder-?exklusiv)[.!]?$",
+    r"^(?:contenu )?r[ée]serv[ée]e? aux membres[.!]?$",
+    r"^(?:contenido )?(?:solo|sólo|exclusivo) para (?:miembros|socios)[.!]?$",
+    r"^this (?:article|story|content|post) is for (?:paid |paying |premium )?(?:subscribers|members) only\b",
+    # Hard-wall notices ("Subscribers can read the full story by logging in").
+    r"^(?:only )?(?:paying |paid )?(?:subscribers|members) can (?:read|access|view|continue reading) "
+    r"(?:the (?:full|whole|complete|rest of the) |this |the )?(?:story|article|piece|text)\b",
+    r"^the (?:full|complete|whole) (?:article|story|text) is (?:only )?(?:available|accessible) (?:to|for) "
+    r"(?:paying |paid )?(?:subscribers|members)\b",
+    r"^(?:log|sign) in to (?:read|access|view) (?:the (?:full|whole|complete|rest of the)|this) (?:article|story)\b",
+    r"^(?:nur )?abonnenten können (?:den|diesen) (?:vollständigen |ganzen )?(?:artikel|beitrag|text) lesen\b",
+    r"^(?:seuls )?les abonn[ée]s peuvent (?:lire|acc[ée]der [àa]) (?:la suite|cet article|l'article|l’article)\b",
+    r"^(?:solo |sólo )?los (?:suscriptores|abonados) pueden (?:leer|acceder a) (?:el|este|la)\b",
     r"^already a (?:subscriber|member)\??\s*(?:log|sign) ?in\b",
     r"^already (?:have an account|a subscriber)\?",
     r"^continue reading (?:your article )?with (?:a|an|one of our) (?:\w+ )?(?:subscription|membership)\b",
@@ -103,6 +132,15 @@ REGISTRATION_PROMPT = PhraseSet(
     r"^inscrivez-vous gratuitement pour (?:lire|continuer)\b",
     r"^cr[ée]ez (?:un|votre) compte gratuit\b",
     r"^reg[íi]strate (?:gratis )?para (?:seguir|continuar) leyendo\b",
+    # Registration perks ("Sign up free to unlock more stories each month").
+    r"^(?:sign up|register|create (?:a|an|your) (?:free )?account)(?: for free| free| now| today)?,? (?:to|and) "
+    r"(?:unlock|get|read|enjoy|access|keep reading) (?:more|unlimited|extra|additional|\d+|free|all)\b",
+    r"^(?:log|sign) in or create (?:a|an|your) (?:free )?account\b",
+    r"^(?:jetzt )?kostenlos registrieren\b",
+    r"^melden sie sich (?:jetzt )?kostenlos an\b",
+    r"^inscrivez-vous gratuitement\b",
+    r"^reg[íi]strate gratis\b",
+    r"^crea (?:tu|una) cuenta (?:gratis|gratuita)\b",
 )
 
 # --- Subscription pitches that do not gate the text ---------------------------------------------
@@ -120,6 +158,28 @@ SUBSCRIBE_PROMO = PhraseSet(
     r"^abonnez-vous\b",
     r"^suscr[íi]bete\b",
     r"^get access to .{0,60}\bsubscriptions? service\b",
+    # Support asks on free sites ("Our journalism depends on readers like you: chip in").
+    r"\b(?:depends|relies|counts) on (?:readers|people|supporters|listeners|viewers|members) like you\b.{0,100}"
+    r"\b(?:chip in|donat|contribut|support|become a (?:member|supporter)|join)",
+    r"^(?:please )?(?:chip in|donate|make a (?:donation|contribution))(?: now| today| here)?"
+    r"(?: to (?:support )?(?:us|our \w+))?[.!]?$",
+    r"^chip in\b",
+    r"^if you (?:value|like|enjoy|appreciate|rely on) (?:our|this|what we)\b.{0,120}\b(?:please )?(?:consider )?"
+    r"(?:support|donat|chip in|contribut|becom)",
+    r"^support (?:our|independent|quality|local|nonprofit|non-profit) (?:journalism|reporting|news(?:room)?)\b",
+    r"^unterstützen sie (?:unseren|unabhängigen|guten) journalismus\b",
+    r"^jetzt spenden\b",
+    r"^soutenez (?:notre|le|un) (?:journalisme|rédaction|information)\b",
+    r"^faites un don\b",
+    r"^apoya (?:nuestro|el) periodismo\b",
+    r"^haz una donación\b",
+    # Link-only offers ("View subscription plans").
+    r"^(?:view|see|compare|explore|check out|browse) (?:all |our )?(?:subscription |digital |membership )?"
+    r"(?:plans|offers|options|packages|pricing)(?: and pricing)?[.!›»>→]?$",
+    r"^(?:alle )?(?:abo-?angebote|angebote) (?:ansehen|anzeigen|entdecken)[.!›»>→]?$",
+    r"^zu den (?:abo-?)?angeboten[.!›»>→]?$",
+    r"^(?:voir|découvrir|d[ée]couvrez) (?:les|nos) offres(?: d'abonnement| d’abonnement)?[.!›»>→]?$",
+    r"^(?:ver|consulta|descubre) (?:los |nuestros )?(?:planes|ofertas)(?: de suscripci[óo]n)?[.!›»>→]?$",
 )
 
 # --- Newsletter and app pitches ------------------------------------------------------------------
@@ -178,7 +238,9 @@ PROMPT_KEYWORDS = (
     "subscri", "abonn", "suscr", "regist", "regíst", "sign", "log", "member", "access", "artic", "artíc",
     "stor", "noticia", "contenid", "newsletter", "inbox", "app", "read", "lire", "lesen", "leyend", "unlock",
     "support", "inscri", "compte", "account", "kostenlos", "gratuit", "gratis", "exklusiv", "réserv", "reserv",
-    "exclusiv", "artikel", "queda", "reste", "bolet",
+    "exclusiv", "artikel", "queda", "reste", "bolet", "complimentary", "mitglied", "membre", "miembro", "socio",
+    "donat", "un don", "chip in", "spend", "contribut", "plans", "pricing", "offers", "offre", "oferta", "angebot",
+    "unterstütz", "soutenez", "apoya", "cuenta", "melden",
 )  # fmt: skip
 PROMPT_KEYWORD = re.compile("|".join(map(re.escape, PROMPT_KEYWORDS)))
 

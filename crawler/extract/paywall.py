@@ -39,6 +39,9 @@ GATED_PART_SERVED_WORDS = 40
 # means the text stops at the wall. (Sites often mark the gated part client-side, so a
 # missing part alone, over a long text, says nothing.)
 TEASER_WORDS = 400
+# A text this short holding under this share of the words the page shows in paragraphs is
+# not the whole article, declared or not (a 26-word "article" from a 2,000-word page).
+SHOWN_RATIO = 0.25
 
 _VENDORS = (
     ("tp-", "Piano/Tinypass"),
@@ -164,8 +167,17 @@ def read_signals(tree: HtmlElement, metadata: PageMetadata, marked: list[HtmlEle
     return signals
 
 
-def decide(signals: PaywallSignals, extracted_words: int, prompts: Iterable[tuple[str, str]]) -> PaywallVerdict:
-    """The verdict from the page's signals, the extracted length and the prompts removed."""
+def decide(
+    signals: PaywallSignals,
+    extracted_words: int,
+    prompts: Iterable[tuple[str, str]],
+    shown_words: int | None = None,
+) -> PaywallVerdict:
+    """The verdict from the page's signals, the extracted length and the prompts removed.
+
+    ``shown_words``: the words the page shows in paragraphs, when the text is short enough
+    for it to matter (under ``TEASER_WORDS``).
+    """
     evidence: list[dict[str, str]] = []
     prompt_kinds: dict[str, str] = {}
     for kind, text in prompts:
@@ -221,5 +233,16 @@ def decide(signals: PaywallSignals, extracted_words: int, prompts: Iterable[tupl
         access = "unknown"  # shorter than declared, with no gating signal: maybe an extraction problem
     else:
         access = "free"
-    complete = not teaser and (ratio is None or ratio >= COMPLETE_RATIO)
+    shown_short = (
+        shown_words is not None and extracted_words < TEASER_WORDS and extracted_words < SHOWN_RATIO * shown_words
+    )
+    if shown_short:
+        evidence.append(
+            {
+                "signal": "length",
+                "detail": f"{extracted_words} of {shown_words} words the page shows in paragraphs "
+                f"({extracted_words / shown_words:.0%})",
+            }
+        )
+    complete = not teaser and not shown_short and (ratio is None or ratio >= COMPLETE_RATIO)
     return PaywallVerdict(access=access, complete=complete, evidence=tuple(evidence))
