@@ -32,6 +32,7 @@ from palimpsest.storage.ingest import (
     _fields,
     _is_teaser_of,
     _new_version,
+    capture_row,
 )
 from palimpsest.storage.models import Article, Capture, Version
 
@@ -106,26 +107,8 @@ def ingest_archived_capture(
         if outcome == "new_version" and (article.last_changed_at is None or at > article.last_changed_at):
             article.last_changed_at = at
 
-    capture = Capture(
-        article_id=article.id,
-        requested_url=fetch.requested_url,
-        final_url=fetch.final_url,
-        fetched_at=at,
-        http_status=fetch.http_status,
-        content_type=fetch.content_type,
-        content_length=fetch.content_length,
-        etag=fetch.etag,
-        last_modified=fetch.last_modified,
-        payload_digest=fetch.payload_digest,
-        warc_file=fetch.warc_file,
-        warc_offset=fetch.warc_offset,
-        warc_length=fetch.warc_length,
-        outcome=outcome,
-        error=error,
-        version_id=version.id if version is not None else None,
-        origin=origin.archive,
-        origin_url=origin.url,
-        origin_key=origin.key,
+    capture = capture_row(
+        article, fetch, outcome, error, version, origin=origin.archive, origin_url=origin.url, origin_key=origin.key
     )
     session.add(capture)
     if story is not None and outcome != "not_article":

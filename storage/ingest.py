@@ -601,27 +601,10 @@ def _store(
             article, CheckOutcome(kind=kind, http_status=fetch.http_status, retry_after=retry_after), now, policy
         )
 
-    capture = Capture(
-        article_id=article.id,
-        requested_url=fetch.requested_url,
-        final_url=fetch.final_url,
-        fetched_at=fetch.fetched_at,
-        duration_ms=fetch.duration_ms,
-        http_status=fetch.http_status,
-        content_type=fetch.content_type,
-        content_length=fetch.content_length,
-        etag=fetch.etag,
-        last_modified=fetch.last_modified,
-        payload_digest=fetch.payload_digest,
-        warc_file=fetch.warc_file,
-        warc_offset=fetch.warc_offset,
-        warc_length=fetch.warc_length,
-        outcome=outcome,
-        error=error,
-        version_id=version.id if version is not None else None,
-        reason=reason,
-        content_hash=candidate.content_hash if candidate is not None else None,
-    )
+    capture = capture_row(
+        article, fetch, outcome, error, version,
+        reason=reason, content_hash=candidate.content_hash if candidate is not None else None,
+    )  # fmt: skip
     session.add(capture)
     if outcome == "candidate" and candidate is not None:
         session.flush()  # the capture's id, for the text kept with it
@@ -640,6 +623,33 @@ def _store(
         else:
             repo.add_to_story(session, story_row, article, story.how, story.score, now)
     return _Stored(session, article, capture, outcome, version, error)
+
+
+def capture_row(
+    article: Article, fetch: FetchRecord, outcome: str, error: str | None, version: Version | None, **columns: Any
+) -> Capture:
+    """The capture row of one fetch (a crawl's or an archive's): what came back, where its
+    bytes are in the WARC, and what was made of it; ``columns``: the caller's own."""
+    return Capture(
+        article_id=article.id,
+        requested_url=fetch.requested_url,
+        final_url=fetch.final_url,
+        fetched_at=fetch.fetched_at,
+        duration_ms=fetch.duration_ms,
+        http_status=fetch.http_status,
+        content_type=fetch.content_type,
+        content_length=fetch.content_length,
+        etag=fetch.etag,
+        last_modified=fetch.last_modified,
+        payload_digest=fetch.payload_digest,
+        warc_file=fetch.warc_file,
+        warc_offset=fetch.warc_offset,
+        warc_length=fetch.warc_length,
+        outcome=outcome,
+        error=error,
+        version_id=version.id if version is not None else None,
+        **columns,
+    )
 
 
 def keep_candidate_text(session: Session, article: Article, capture: Capture, candidate: ExtractedVersion) -> None:
