@@ -115,8 +115,9 @@ class NotHTMLError(ValueError):
 
 
 # libxml2 drops everything nested deeper than 255 elements: a page wrapped in 5,000 <div>s
-# would parse to no text at all. No real page repeats one tag 64 times in a row, so such runs
-# (of openings, and of closings) are collapsed to one before parsing.
+# would parse to no text at all. No real page repeats one tag 64 times in a row, so when the
+# parser says it gave up for depth, such runs (of openings, and of closings) are collapsed to
+# one and the page parsed again (scanning every page for them would cost ~1 ms a page).
 _NESTED_OPENINGS = re.compile(r"<([a-zA-Z][\w-]*)\b[^<>]*>(?:\s*<\1\b[^<>]*>){63,}")
 _NESTED_CLOSINGS = re.compile(r"</([a-zA-Z][\w-]*)\s*>(?:\s*</\1\s*>){63,}")
 
@@ -127,13 +128,19 @@ def _flattened(text: str) -> str:
     return _NESTED_CLOSINGS.sub(r"</\1>", _NESTED_OPENINGS.sub(r"<\1>", text))
 
 
+def _gave_up_for_depth() -> bool:
+    return any("Excessive depth" in entry.message for entry in _PARSER.error_log)
+
+
 def parse_html(text: str) -> HtmlElement:
     """An lxml HTML tree; raises NotHTMLError for empty or unparseable documents."""
-    text = _flattened(_NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1)))
+    text = _NOT_TEXT.sub("", _XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
         raise NotHTMLError("empty document")
     try:
         tree = document_fromstring(text, parser=_PARSER)
+        if _gave_up_for_depth():
+            tree = document_fromstring(_flattened(text), parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise NotHTMLError(f"unparseable HTML: {exc}") from exc
     if tree is None or len(tree) == 0:
