@@ -110,3 +110,19 @@ def test_a_twisted_failure_inside_an_error_is_told_in_plain_words():
         " in a non-clean fashion: peer went away."
     )
     assert "<" not in reason
+
+
+def test_a_page_over_its_memory_budget_is_an_error_capture_and_the_crawl_goes_on(newsroom, cli, sessions):
+    """The same span-heavy page under a 48 MB budget and a generous time limit: its tree
+    does not fit, the worker is replaced, and the normal page after it is stored."""
+    hostile, normal = newsroom.url("courier", "/faults/extract-slow"), newsroom.seed_url()
+    budget = ["-s", "PALIMPSEST_EXTRACT_MEMORY_MB=48", "-s", "PALIMPSEST_EXTRACT_TIME_LIMIT=120"]
+    result = cli.crawl(hostile, normal, *budget, "-s", "PALIMPSEST_EXTRACT_WORKERS=1")
+    with sessions() as session:
+        captures = {c.requested_url: c for c in session.scalars(select(Capture))}
+    assert (captures[hostile].outcome, captures[hostile].error) == (
+        "error",
+        "extraction needed more than 48 MB",
+    )
+    assert captures[normal].outcome == "new_version"
+    assert "Traceback" not in result.stdout + result.stderr
