@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -183,6 +183,10 @@ class ExtractionPool:
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """The call's result; raises WorkerCrashed with a plain reason when over budget."""
         return await asyncio.wrap_future(self._threads.submit(self._call, function, args))
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        """The same, for callers outside an event loop (``palimpsest extract``)."""
+        return self._threads.submit(self._call, function, args)
 
     def _spawn(self) -> _Worker:
         if self._context is None:

@@ -89,3 +89,21 @@ def test_files_are_read_under_the_crawlers_caps_and_binary_is_refused(newsroom, 
     assert len(lines) == 3 and "Traceback" not in result.stderr
     assert result.stdout.count("words") == 1  # the good page is still extracted
     assert os.path.getsize(big) == 11 * 1024 * 1024
+
+
+def test_each_input_is_extracted_under_the_crawlers_time_and_memory_budgets(newsroom, cli, tmp_path):
+    ledger, _courier = _save_pages(newsroom, tmp_path)
+    heavy = tmp_path / "transcript.html"  # ~7 MB of tiny elements: under the size cap, not the budgets
+    heavy.write_text(
+        "<html><head><title>T</title></head><body><p>" + "<span>word </span>" * 400_000 + "</p></body></html>"
+    )
+
+    slow = cli("extract", str(heavy), str(ledger), "--json", "-s", "PALIMPSEST_EXTRACT_TIME_LIMIT=1")
+    big = cli("extract", str(heavy), str(ledger), "--json", "-s", "PALIMPSEST_EXTRACT_MEMORY_MB=48")
+
+    for result, reason in ((slow, "extraction took longer than 1 s"), (big, "extraction needed more than 48 MB")):
+        assert result.returncode == 1
+        assert result.stderr.strip() == f"palimpsest: {heavy}: {reason}"
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        assert records[0] == {"source": str(heavy), "error": f"{heavy}: {reason}"}
+        assert records[1]["headline"] == "Harbor City to Sell Its Water Utility to a Private Operator"

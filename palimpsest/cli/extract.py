@@ -14,7 +14,7 @@ import re
 import sys
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,8 @@ def extract_one(source: str, url: str | None) -> tuple[str, Extraction | None, s
         return source, extract_article(page_url, body, headers), None
     except (FetchError, ExtractionError) as exc:
         return source, None, str(exc)
+    except MemoryError:
+        raise  # over its budget: the pool says so and replaces the worker
     except Exception as exc:  # noqa: BLE001 - one bad input must not end the run
         return source, None, f"{source}: unexpected {type(exc).__name__}: {exc}"
 
@@ -122,6 +124,7 @@ def run_extract(
     as_json: bool,
     out_dir: str | None,
     jobs: int,
+    settings: Any,
 ) -> int:
     if url is not None and len(inputs) > 1:
         raise UserError("--url names the source of one file; give one input with it")
@@ -129,11 +132,29 @@ def run_extract(
     if out is not None:
         refuse_name_collisions(inputs)
         prepare_out_dir(out)
-    if jobs > 1 and len(inputs) > 1:
-        with ProcessPoolExecutor(min(jobs, len(inputs))) as pool:
-            results: Any = pool.map(extract_one, inputs, [url] * len(inputs), chunksize=4)
-            return _report(results, as_json, out)
-    return _report((extract_one(source, url) for source in inputs), as_json, out)
+    from palimpsest.crawler.workers import ExtractionPool
+
+    # The crawler's budgets: each input in a worker process, under a time and a memory limit.
+    pool = ExtractionPool(
+        min(jobs, len(inputs)),
+        time_limit=settings.getfloat("PALIMPSEST_EXTRACT_TIME_LIMIT"),
+        memory_limit_mb=settings.getint("PALIMPSEST_EXTRACT_MEMORY_MB"),
+    )
+    try:
+        pending = [(source, pool.submit(extract_one, source, url)) for source in inputs]
+        return _report((_result(source, future) for source, future in pending), as_json, out)
+    finally:
+        pool.close()
+
+
+def _result(source: str, future: Future[tuple[str, Extraction | None, str | None]]) -> tuple[str, Any, str | None]:
+    """One input's (source, extraction, error): a page over budget is an error like another."""
+    from palimpsest.crawler.workers import WorkerCrashed
+
+    try:
+        return future.result()
+    except WorkerCrashed as exc:
+        return source, None, f"{source}: {exc}"
 
 
 def refuse_name_collisions(inputs: Sequence[str]) -> None:
@@ -205,4 +226,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_extract(args.inputs, url=args.url, as_json=args.json, out_dir=args.out, jobs=args.jobs)
+    from palimpsest.crawler.runner import build_settings
+
+    return run_extract(
+        args.inputs, url=args.url, as_json=args.json, out_dir=args.out, jobs=args.jobs,
+        settings=build_settings(args.settings),
+    )  # fmt: skip
