@@ -81,7 +81,11 @@ def word_count(text: str) -> int:
 
 def prompt_kind(text: str) -> str | None:
     """Which paywall prompt a short paragraph is: meter, hard, registration; or None."""
-    text = collapse(text)
+    return _prompt_kind(collapse(text))
+
+
+def _prompt_kind(text: str) -> str | None:
+    """``prompt_kind`` of collapsed text (the cleanup collapses each paragraph once)."""
     if not text or word_count(text) > MAX_PROMPT_WORDS:
         return None
     if METER_PROMPT.search(text):
@@ -95,7 +99,12 @@ def prompt_kind(text: str) -> str | None:
 
 def boilerplate_kind(text: str) -> str | None:
     """prompt:<kind>, promo, newsletter or furniture for a short non-article paragraph."""
-    text = collapse(text).lstrip("-•* ").strip("*_ ")
+    return _boilerplate_kind(collapse(text))
+
+
+def _boilerplate_kind(text: str) -> str | None:
+    """``boilerplate_kind`` of collapsed text."""
+    text = text.lstrip("-•* ").strip("*_ ")
     if not text or word_count(text) > MAX_PROMPT_WORDS:
         return None
     return pitch_kind(text) or ("furniture" if FURNITURE.search(text) else None)
@@ -105,7 +114,7 @@ def pitch_kind(text: str) -> str | None:
     """prompt:<kind>, promo or newsletter: what the DOM pass removes (collapsed text in)."""
     if not PROMPT_KEYWORD.search(text.lower()) or word_count(text) > MAX_PROMPT_WORDS:
         return None
-    if kind := prompt_kind(text):
+    if kind := _prompt_kind(text):
         return f"prompt:{kind}"
     if SUBSCRIBE_PROMO.search(text):
         return "promo"
@@ -430,7 +439,7 @@ def clean_paragraphs(
         if near_top and text.lower() == headline_key:
             result.removed.append(("headline", text))
             continue
-        kind = boilerplate_kind(text)
+        kind = _boilerplate_kind(text)
         if kind is not None:
             result.removed.append((kind, text))
             in_related_list = kind == "furniture" and text.rstrip(":.… ").lower().split()[0:1] != ["comments"]
