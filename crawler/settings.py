@@ -112,6 +112,17 @@ PALIMPSEST_SUSPECT_TEXT_RATIO = 0.5
 PALIMPSEST_SUSPECT_BODY_OVERLAP = 0.2
 # Current texts shorter than this (briefs, stubs) are never judged suspect.
 PALIMPSEST_SUSPECT_MIN_WORDS = 40
+# --- Outlet health alerts (storage/outlet_health.py; `palimpsest health`, /health) -------------
+# "length": median words per new version this week below this share of the weeks before.
+PALIMPSEST_HEALTH_LENGTH_RATIO = 0.5
+# "failures": this many of the outlet's latest captures failed in a row.
+PALIMPSEST_HEALTH_FAILURES_IN_A_ROW = 3
+# "paywall": a free outlet (at most PAYWALL_BEFORE share paywalled before) turns paywalled
+# (at least PAYWALL_NOW share this week).
+PALIMPSEST_HEALTH_PAYWALL_BEFORE = 0.1
+PALIMPSEST_HEALTH_PAYWALL_NOW = 0.5
+# Share-based alerts need at least this many captures this week.
+PALIMPSEST_HEALTH_MIN_CAPTURES = 3
 # Extraction worker processes (at least 1: pages are never extracted in the crawling process).
 PALIMPSEST_EXTRACT_WORKERS = os.cpu_count() or 1
 # Each page's extraction budget: a worker past this many seconds is killed and replaced, and

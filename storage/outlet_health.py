@@ -36,6 +36,17 @@ class HealthThresholds:
     paywall_now_min: float = 0.5  # "turned paywalled": at least this share this week
     min_captures: int = 3  # fewer captures this week than this: no share-based alert
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> HealthThresholds:
+        """From the ``PALIMPSEST_HEALTH_*`` settings (crawler/settings.py)."""
+        return cls(
+            length_ratio=settings.getfloat("PALIMPSEST_HEALTH_LENGTH_RATIO"),
+            failures_in_a_row=settings.getint("PALIMPSEST_HEALTH_FAILURES_IN_A_ROW"),
+            paywall_before_max=settings.getfloat("PALIMPSEST_HEALTH_PAYWALL_BEFORE"),
+            paywall_now_min=settings.getfloat("PALIMPSEST_HEALTH_PAYWALL_NOW"),
+            min_captures=settings.getint("PALIMPSEST_HEALTH_MIN_CAPTURES"),
+        )
+
 
 @dataclass
 class OutletHealth:

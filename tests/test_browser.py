@@ -151,6 +151,7 @@ def test_every_page_fits_a_phone_and_the_article_text_reads(demo_site, browser):
             "outlets": f"{base}outlets",
             "candidates": base.rstrip("/") + story_url + "/candidates?decision=joined",
             "search": f"{base}search?q=water",
+            "health": f"{base}health",
         }
         overflowing = {}
         for name, url in paths.items():

@@ -335,7 +335,7 @@ def _text(words: int, seed: str) -> ExtractedVersion:
     )
 
 
-def test_health_measures_from_the_archive(sessions):
+def test_health_measures_from_the_archive(sessions, cli):
     now = datetime.now(UTC)
     a, b = "https://example.org/a", "https://example.org/b"
     with sessions() as session, session.begin():
@@ -352,3 +352,8 @@ def test_health_measures_from_the_archive(sessions):
     assert health.failures_in_a_row == 3
     assert health.last_success == now - timedelta(hours=25)
     assert [alert["measure"] for alert in health.alerts] == ["length", "failures"]
+    # The alert thresholds are settings: the same archive, looser thresholds, no open alert.
+    looser = ["-s", "PALIMPSEST_HEALTH_FAILURES_IN_A_ROW=4", "-s", "PALIMPSEST_HEALTH_LENGTH_RATIO=0.2"]
+    strict, loose = cli("health", "--json"), cli("health", "--json", *looser)
+    assert (strict.returncode, json.loads(strict.stdout)["alerts"]) == (3, 2)
+    assert (loose.returncode, json.loads(loose.stdout)["alerts"]) == (0, 0)

@@ -47,11 +47,13 @@ def format_health(outlets: list) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from palimpsest.storage.outlet_health import measure_outlets
+    from palimpsest.crawler.runner import build_settings
+    from palimpsest.storage.outlet_health import HealthThresholds, measure_outlets
 
+    thresholds = HealthThresholds.from_settings(build_settings(args.settings))
     archive = open_archive(args)
     with archive.readers() as session:
-        outlets = measure_outlets(session, datetime.now(UTC), domain=args.outlet)
+        outlets = measure_outlets(session, datetime.now(UTC), domain=args.outlet, thresholds=thresholds)
     if args.outlet and not outlets:
         raise UserError(f"no outlet {args.outlet!r} in this archive")
     alerts = sum(len(health.alerts) for health in outlets)

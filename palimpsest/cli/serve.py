@@ -32,6 +32,8 @@ def _public_url(value: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from palimpsest.crawler.runner import build_settings
+    from palimpsest.storage.outlet_health import HealthThresholds
     from palimpsest.web.server import serve
 
     return serve(
@@ -41,4 +43,5 @@ def run(args: argparse.Namespace) -> int:
         archive_dir=archive_dir_of(args),
         user_error=UserError,
         public_url=args.public_url,
+        health=HealthThresholds.from_settings(build_settings(args.settings)),
     )

@@ -16,9 +16,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from palimpsest.storage.db import make_engine, make_session_factory
+from palimpsest.storage.outlet_health import HealthThresholds
 from palimpsest.web.origin import PUBLIC_URL, fixed_origin
 from palimpsest.web.state import EXTENSION, WebState
-from palimpsest.web.views import web, when
+from palimpsest.web.views import HEALTH_THRESHOLDS, web, when
 
 SECURITY_HEADERS = {
     # No script of any origin, inline or not: archived text can never run.
@@ -43,11 +44,19 @@ def create_app(database_url: str, archive_dir: str = "archive") -> Flask:
     return build_app(make_engine(database_url, read_only=True), archive_dir)
 
 
-def build_app(engine: Engine, archive_dir: str = "archive", public_url: str | None = None) -> Flask:
+def build_app(
+    engine: Engine,
+    archive_dir: str = "archive",
+    public_url: str | None = None,
+    *,
+    health: HealthThresholds | None = None,
+) -> Flask:
     """The web app on an engine opened read-only (see storage.opening.open_for_reading).
-    ``public_url``: where readers reach it, the base of its absolute links (web.origin)."""
+    ``public_url``: where readers reach it, the base of its absolute links (web.origin);
+    ``health``: the outlet-health alert thresholds (the defaults unless given)."""
     app = Flask(__name__)
     app.config[PUBLIC_URL] = public_url
+    app.config[HEALTH_THRESHOLDS] = health or HealthThresholds()
     fixed_origin(app)
     app.extensions[EXTENSION] = WebState(engine, make_session_factory(engine, writes=False), archive_dir)
     app.jinja_env.undefined = StrictUndefined

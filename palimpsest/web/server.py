@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -50,15 +51,16 @@ def serve(
     user_error: Callable[..., Exception],
     archive_dir: str = "archive",
     public_url: str | None = None,
+    health: Any = None,
 ) -> int:
-    """Serve until Ctrl-C; 0 then."""
+    """Serve until Ctrl-C; 0 then. ``health``: the outlet-health alert thresholds."""
     from waitress import create_server
 
     from palimpsest.web import build_app
 
     url = resolve_database_url(db)
     engine = open_archive(url, user_error)
-    app = build_app(engine, archive_dir)
+    app = build_app(engine, archive_dir, health=health)
     try:
         server = create_server(app, host=host, port=port, threads=THREADS, ident="palimpsest")
     except OSError as exc:

@@ -26,6 +26,7 @@ web = Blueprint("web", __name__)
 
 # Ids beyond this cannot exist (and SQLite refuses to bind them).
 MAX_ID = 2**31 - 1
+HEALTH_THRESHOLDS = "PALIMPSEST_HEALTH_THRESHOLDS"  # app.config key: storage.outlet_health.HealthThresholds
 FEED_PAGE_SIZE = 50
 _INTEGER_RE = re.compile(r"-?[0-9]{1,18}")
 
@@ -365,7 +366,11 @@ def search() -> Any:
 @web.get("/api/health", endpoint="api_health")
 def health() -> Any:
     """Per outlet: captures, errors, text length, paywalled and suspect shares, open alerts."""
-    outlets = [h.as_dict() for h in measure_outlets(db_session(), datetime.now(UTC), domain=request.args.get("outlet"))]
+    thresholds = current_app.config[HEALTH_THRESHOLDS]
+    measured = measure_outlets(
+        db_session(), datetime.now(UTC), domain=request.args.get("outlet"), thresholds=thresholds
+    )
+    outlets = [h.as_dict() for h in measured]
     return respond("health.html", {"alerts": sum(len(o["alerts"]) for o in outlets), "outlets": outlets})
 
 
