@@ -80,7 +80,9 @@ def test_a_long_paragraph_revision_is_stored_while_another_writer_keeps_storing(
         original = ingest.classify_changes
 
         def classify(old, new):
-            probe = sqlite3.connect(make_url(database_url).database, timeout=0)
+            # Waits out the second writer's short transactions (it keeps storing); a write
+            # lock held by this pipeline while it classifies would outlast the wait.
+            probe = sqlite3.connect(make_url(database_url).database, timeout=2)
             try:
                 probe.execute("BEGIN IMMEDIATE")
                 probe.rollback()
