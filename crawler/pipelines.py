@@ -350,7 +350,9 @@ class StorePipeline:
             while self.pending:
                 batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
                 works = [work for work, _ in batch]
-                classified = await loop.run_in_executor(self.classify_thread, self._classify_ahead, works)
+                classified: Classified = {}
+                if any(w.job.candidate and w.job.candidate.word_count >= CLASSIFY_AHEAD_MIN_WORDS for w in works):
+                    classified = await loop.run_in_executor(self.classify_thread, self._classify_ahead, works)
                 try:
                     results = await loop.run_in_executor(self.database_thread, self._store_batch, works, classified)
                 except Exception as exc:  # noqa: BLE001 - handed to each waiting item
@@ -371,8 +373,6 @@ class StorePipeline:
         """On the classifying thread, in a read-only session: the long diffs, before the write
         transaction, so that the database's write lock is held only to write rows. Only a
         shortcut: if it fails, the transaction classifies as it writes."""
-        if not any(w.job.candidate and w.job.candidate.word_count >= CLASSIFY_AHEAD_MIN_WORDS for w in works):
-            return {}
         bind = self.session_factory.kw.get("bind")
         try:
             # A plain (deferred) read: on SQLite, never the write lock the writers' sessions take.

@@ -24,14 +24,22 @@ def safe_text(value: str) -> str:
 
 
 def _cleaned_value(value: Any) -> Any:
+    """The value with its texts made safe: the very same object when nothing needed it (a
+    capture is checked on every store, and almost every one is clean)."""
     if isinstance(value, str):
         return safe_text(value)
-    if isinstance(value, tuple):
-        return tuple(_cleaned_value(item) for item in value)
-    if isinstance(value, list):
-        return [_cleaned_value(item) for item in value]
+    if isinstance(value, tuple | list):
+        items = [_cleaned_value(item) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
-        return {_cleaned_value(key): _cleaned_value(item) for key, item in value.items()}
+        pairs = [(_cleaned_value(key), _cleaned_value(item)) for key, item in value.items()]
+        if all(
+            key is old_key and item is old for (key, item), (old_key, old) in zip(pairs, value.items(), strict=True)
+        ):
+            return value
+        return dict(pairs)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return cleaned(value)
     return value
@@ -44,7 +52,7 @@ def cleaned(record: T) -> T:
     for item in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, item.name)
         new = _cleaned_value(value)
-        if new != value:
+        if new is not value:
             changes[item.name] = new
     return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
 

@@ -603,7 +603,7 @@ def _store(
 
     capture = capture_row(
         article, fetch, outcome, error, version,
-        reason=reason, content_hash=candidate.content_hash if candidate is not None else None,
+        reason=reason, content_hash=candidate.content_hash if outcome == SUSPECT and candidate is not None else None,
     )  # fmt: skip
     session.add(capture)
     if outcome == "candidate" and candidate is not None:

@@ -256,7 +256,8 @@ class Capture(Base):
     origin_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Why a revert, suspect or confirmed version was decided so (storage.revisions).
     reason: Mapped[str | None] = mapped_column(Text)
-    # The extraction's content hash: a suspect text is confirmed when the next check sees it again.
+    # A suspect capture's extraction hash (NULL otherwise: a version's own hash says it): the
+    # suspect text is confirmed when the next check sees it again.
     content_hash: Mapped[str | None] = mapped_column(String(64))
 
 

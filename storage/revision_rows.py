@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from palimpsest.storage.models import ABTest, Article, Capture, Outlet, SentenceAction, StoryArticle, Version
@@ -28,7 +28,7 @@ def earlier_hashes(session: Session, article_id: int, current_seq: int) -> dict[
 
 
 def latest_seq(session: Session, article_id: int) -> int:
-    return max(session.scalars(select(Version.seq).where(Version.article_id == article_id)), default=0)
+    return session.scalar(select(func.max(Version.seq)).where(Version.article_id == article_id)) or 0
 
 
 def pending_suspect_hash(session: Session, article_id: int) -> str | None:
